@@ -1,0 +1,92 @@
+package io.github.grad4j.ops;
+
+import io.github.grad4j.backend.DType;
+import io.github.grad4j.tensor.Shape;
+import io.github.grad4j.tensor.Tensor;
+
+import static io.github.grad4j.ops.OpSupport.*;
+
+/**
+ * 2-D convolution as im2col + matrix product, and max pooling. im2col and col2im are each
+ * other's adjoints and both are linear, so conv2d is differentiable to any order.
+ */
+public final class Convolution {
+    private Convolution() {
+    }
+
+    static int outSize(String op, int in, int k, int stride, int pad) {
+        int out = (in + 2 * pad - k) / stride + 1;
+        if (k <= 0 || stride <= 0 || pad < 0 || in + 2 * pad < k) {
+            throw new IllegalArgumentException(op + ": kernel " + k + ", stride " + stride + ", padding " + pad
+                    + " do not fit an input of size " + in);
+        }
+        return out;
+    }
+
+    /** Patches of x [N, C, H, W] as columns [N, C*kh*kw, OH*OW]. */
+    public static Tensor im2col(Tensor x, int kh, int kw, int stride, int pad) {
+        requireFloat("im2col", "x", x);
+        requireRank("im2col", "x", x, 4);
+        int[] s = x.shape();
+        int oh = outSize("im2col", s[2], kh, stride, pad), ow = outSize("im2col", s[3], kw, stride, pad);
+        Tensor out = empty(x.backend(), x.dtype(), new int[]{s[0], s[1] * kh * kw, oh * ow});
+        x.backend().im2col(x.view(), kh, kw, stride, stride, pad, pad, out.view());
+        return record(out, "im2col", x, g -> new Tensor[]{col2im(g, s, kh, kw, stride, pad)});
+    }
+
+    /** Sums columns [N, C*kh*kw, OH*OW] back into an image of {@code imageShape} (the adjoint of im2col). */
+    public static Tensor col2im(Tensor cols, int[] imageShape, int kh, int kw, int stride, int pad) {
+        requireFloat("col2im", "cols", cols);
+        Tensor out = empty(cols.backend(), cols.dtype(), imageShape);
+        cols.backend().col2im(cols.view(), kh, kw, stride, stride, pad, pad, out.view());
+        return record(out, "col2im", cols, g -> new Tensor[]{im2col(g, kh, kw, stride, pad)});
+    }
+
+    /**
+     * Convolution (cross-correlation, as in PyTorch) of x [N, C, H, W] with weight [O, C, kh, kw],
+     * square stride and zero padding, plus an optional bias [O].
+     */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        requireRank("conv2d", "x", x, 4);
+        requireRank("conv2d", "weight", weight, 4);
+        int[] xs = x.shape(), ws = weight.shape();
+        if (xs[1] != ws[1]) {
+            throw new IllegalArgumentException("conv2d: input " + Shape.str(xs) + " has " + xs[1]
+                    + " channels but weight " + Shape.str(ws) + " expects " + ws[1]);
+        }
+        if (bias != null && (bias.dim() != 1 || bias.size(0) != ws[0])) {
+            throw new IllegalArgumentException("conv2d: bias " + Shape.str(bias.shape()) + " should be [" + ws[0] + "]");
+        }
+        int oh = outSize("conv2d", xs[2], ws[2], stride, padding);
+        int ow = outSize("conv2d", xs[3], ws[3], stride, padding);
+        Tensor cols = im2col(x, ws[2], ws[3], stride, padding);             // [N, C*kh*kw, L]
+        Tensor w2 = Views.reshape(weight, ws[0], ws[1] * ws[2] * ws[3]);    // [O, C*kh*kw]
+        Tensor y = LinearAlgebra.matmul(w2, cols);                         // [N, O, L]
+        y = Views.reshape(y, xs[0], ws[0], oh, ow);
+        if (bias != null) y = Pointwise.add(y, Views.reshape(bias, 1, ws[0], 1, 1));
+        return y;
+    }
+
+    /** Max pooling with a square window; gradients go to the (first) maximum of each window. */
+    public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+        requireFloat("maxPool2d", "x", x);
+        requireRank("maxPool2d", "x", x, 4);
+        if (padding * 2 > kernel) {
+            throw new IllegalArgumentException("maxPool2d: padding " + padding + " must be at most half the kernel " + kernel);
+        }
+        int[] s = x.shape();
+        int oh = outSize("maxPool2d", s[2], kernel, stride, padding);
+        int ow = outSize("maxPool2d", s[3], kernel, stride, padding);
+        int[] outShape = {s[0], s[1], oh, ow};
+        Tensor out = empty(x.backend(), x.dtype(), outShape);
+        Tensor idx = empty(x.backend(), DType.INT32, outShape);
+        x.backend().maxPool2d(x.view(), kernel, kernel, stride, stride, padding, padding, out.view(), idx.view());
+        int planes = s[0] * s[1];
+        return record(out, "maxPool2d", x, g -> {
+            Tensor zeros = Tensor.zeros(x.backend(), x.dtype(), planes, s[2] * s[3]);
+            Tensor flat = Indexing.scatterAdd(zeros, 1, Views.reshape(idx, planes, oh * ow),
+                    Views.reshape(g, planes, oh * ow));
+            return new Tensor[]{Views.reshape(flat, s)};
+        });
+    }
+}

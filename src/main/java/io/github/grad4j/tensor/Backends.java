@@ -1,0 +1,25 @@
+package io.github.grad4j.tensor;
+
+import io.github.grad4j.backend.Backend;
+import io.github.grad4j.backend.reference.ReferenceBackend;
+
+import java.util.Objects;
+
+/**
+ * The default backend for tensors created without an explicit one. It is the only global state
+ * of the engine besides the no-grad flag; set it once at start-up (the CLI does, from --device).
+ */
+public final class Backends {
+    private static volatile Backend defaultBackend = ReferenceBackend.INSTANCE;
+
+    private Backends() {
+    }
+
+    public static Backend defaultBackend() {
+        return defaultBackend;
+    }
+
+    public static void setDefault(Backend backend) {
+        defaultBackend = Objects.requireNonNull(backend, "backend");
+    }
+}
