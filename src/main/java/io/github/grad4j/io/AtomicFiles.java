@@ -40,6 +40,13 @@ public final class AtomicFiles {
         }
     }
 
+    /** Atomically writes an image as PNG. */
+    public static void writePng(Path target, java.awt.image.RenderedImage image) throws IOException {
+        write(target, out -> {
+            if (!javax.imageio.ImageIO.write(image, "png", out)) throw new IOException("no PNG writer available in this JRE");
+        });
+    }
+
     /** Atomically writes a UTF-8 string. */
     public static void writeString(Path target, String text) throws IOException {
         write(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));

@@ -1,5 +1,6 @@
 package io.github.grad4j.report;
 
+import io.github.grad4j.io.AtomicFiles;
 import java.awt.AlphaComposite;
 import java.awt.BasicStroke;
 import java.awt.Color;

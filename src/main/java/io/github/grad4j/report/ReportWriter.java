@@ -1,5 +1,6 @@
 package io.github.grad4j.report;
 
+import io.github.grad4j.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
