@@ -1,0 +1,41 @@
+package io.github.grad4j.cli;
+
+import io.github.grad4j.experiments.gpt2.tokenizer.TokenizerBenchmark;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/** {@code bench WHAT}: benchmarks that print figures and ratios against a baseline run in the same process. */
+final class BenchCommand implements Command {
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "benchmarks: tokenizer";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out) throws Exception {
+        Options o = new Options("bench tokenizer [--text FILE]")
+                .positional("WHAT  tokenizer")
+                .option("--text", "FILE", "text to tokenize (default: 1 MB of generated English-like text)", null)
+                .parse(args);
+        if (o.helpRequested() || o.positional().isEmpty()) {
+            out.print(o.help(summary()));
+            return o.helpRequested() ? Main.OK : Main.USAGE;
+        }
+        String what = o.positional().get(0);
+        switch (what) {
+            case "tokenizer": {
+                String text = o.stringOrNull("--text");
+                out.println(TokenizerBenchmark.run(text == null ? null : Path.of(text)));
+                return Main.OK;
+            }
+            default:
+                throw new UsageException("unknown benchmark '" + what + "' (known: tokenizer)");
+        }
+    }
+}
