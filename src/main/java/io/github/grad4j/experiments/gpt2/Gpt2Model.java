@@ -109,7 +109,9 @@ public final class Gpt2Model extends Module {
         int past = cache == null ? 0 : cache.length();
         checkIds(ids, past, cache);
         int b = ids.size(0), t = ids.size(1);
-        Tensor positions = Tensor.arange(t, DType.FLOAT64).add(past).toDType(DType.INT32).to(ids.backend());
+        int[] positionIds = new int[t];
+        for (int i = 0; i < t; i++) positionIds[i] = past + i;
+        Tensor positions = Tensor.ofInts(positionIds, t).to(ids.backend());
         Tensor x = wte.lookup(ids).add(wpe.lookup(positions)); // [B, T, C] + [T, C]
         x = dropout.apply(x, isTraining());
         for (int i = 0; i < blocks.size(); i++) x = blocks.get(i).forward(x, cache, i);
