@@ -6,7 +6,8 @@ import io.github.grad4j.tensor.Tensor;
  * The keys and values every layer has computed for the tokens seen so far, so that generating one
  * more token costs one position's work instead of a pass over the whole sequence. Made by
  * {@link Gpt2Model#newCache(int)} and filled by {@link Gpt2Model#logits(Tensor, KvCache)}; it holds
- * at most the model's context length of positions.
+ * at most the model's context length of positions. Use it under {@code GradMode.noGrad()}, as
+ * {@link Gpt2Generator} does: with recording on, the cached keys keep every step's graph alive.
  */
 public final class KvCache {
     private final int batchSize;
