@@ -43,9 +43,18 @@ public class Adam extends Optimizer {
         this.weightDecay = weightDecay;
     }
 
+    // ordered (Map.of is not), so state dicts and checkpoint files list the slots in one fixed order
+    private static final Map<String, Slot> SLOTS = new java.util.LinkedHashMap<>();
+
+    static {
+        SLOTS.put("step", Slot.COUNT);
+        SLOTS.put("exp_avg", Slot.LIKE_PARAMETER);
+        SLOTS.put("exp_avg_sq", Slot.LIKE_PARAMETER);
+    }
+
     @Override
     protected Map<String, Slot> slots() {
-        return Map.of("step", Slot.COUNT, "exp_avg", Slot.LIKE_PARAMETER, "exp_avg_sq", Slot.LIKE_PARAMETER);
+        return java.util.Collections.unmodifiableMap(SLOTS);
     }
 
     @Override

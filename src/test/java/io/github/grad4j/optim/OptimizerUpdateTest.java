@@ -231,6 +231,7 @@ class OptimizerUpdateTest {
         AdamW second = new AdamW(named(p2), 0.5, 0.9, 0.95, 1e-8, 0.1);
         second.loadStateDict(saved);
         assertEquals(0.02, second.learningRate());
+        assertEquals(List.copyOf(saved.keySet()), List.copyOf(second.stateDict().keySet()), "slot order survives loading");
         assertEquals(3, second.stepCount());
         assertArrayEquals(run(first, p1, 4), run(second, p2, 4), 0.0);
     }
