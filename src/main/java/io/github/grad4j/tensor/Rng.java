@@ -6,7 +6,7 @@ package io.github.grad4j.tensor;
  * generator's state is two longs that a checkpoint can store and restore.
  */
 public final class Rng {
-    private final long seed;
+    private long seed;
     private long counter;
 
     public Rng(long seed) {
@@ -26,6 +26,15 @@ public final class Rng {
     /** How many 64-bit draws have been taken; with the seed, the whole state. */
     public long counter() {
         return counter;
+    }
+
+    /**
+     * Rewinds this generator in place to a saved state. Checkpoint loading needs this because the
+     * generator object is usually already held elsewhere (a dropout layer, a data sampler).
+     */
+    public void restore(long seed, long counter) {
+        this.seed = seed;
+        this.counter = counter;
     }
 
     /** A new independent generator derived from this one (for a sub-task such as data sampling). */

@@ -1,0 +1,84 @@
+package io.github.grad4j.nn;
+
+import io.github.grad4j.autograd.GradMode;
+import io.github.grad4j.backend.DType;
+import io.github.grad4j.ops.Functional;
+import io.github.grad4j.tensor.Shape;
+import io.github.grad4j.tensor.Tensor;
+
+/**
+ * Batch normalization of x [N, C, H, W] per channel, as PyTorch's nn.BatchNorm2d. Parameters
+ * "weight" (ones) and "bias" (zeros) when affine; buffers "running_mean" (zeros), "running_var"
+ * (ones) and "num_batches_tracked" (INT32 scalar; PyTorch saves int64, which loads as INT32) when
+ * tracking running statistics, so state dicts match PyTorch's names.
+ *
+ * <p>Training normalizes with the batch statistics (biased variance) and updates the running ones
+ * with {@code momentum} (running = (1 - momentum) running + momentum batch, the variance unbiased).
+ * Evaluation normalizes with the running statistics, or with batch statistics when they are not
+ * tracked. PyTorch's cumulative average (momentum = None) is not supported.
+ */
+public class BatchNorm2d extends Layer {
+    private final int channels;
+    private final double eps;
+    private final double momentum;
+    private final boolean affine;
+    private final boolean trackRunningStats;
+
+    public BatchNorm2d(int channels, double eps, double momentum, boolean affine, boolean trackRunningStats, DType dtype) {
+        Layers.requirePositive("BatchNorm2d", "channels", channels);
+        if (!(eps >= 0)) throw new IllegalArgumentException("BatchNorm2d: eps must be >= 0, got " + eps);
+        if (!(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException("BatchNorm2d: momentum must be in [0, 1], got " + momentum);
+        }
+        Layers.requireFloat("BatchNorm2d", dtype);
+        this.channels = channels;
+        this.eps = eps;
+        this.momentum = momentum;
+        this.affine = affine;
+        this.trackRunningStats = trackRunningStats;
+        if (affine) {
+            registerParameter("weight", Init.ones(dtype, channels));
+            registerParameter("bias", Init.zeros(dtype, channels));
+        }
+        if (trackRunningStats) {
+            registerBuffer("running_mean", Init.zeros(dtype, channels));
+            registerBuffer("running_var", Init.ones(dtype, channels));
+            registerBuffer("num_batches_tracked", Tensor.zeros(DType.INT32));
+        }
+    }
+
+    /** FLOAT32, eps 1e-5, momentum 0.1, affine, tracking running statistics (PyTorch defaults). */
+    public BatchNorm2d(int channels) {
+        this(channels, 1e-5, 0.1, true, true, DType.FLOAT32);
+    }
+
+    /** How many training batches have updated the running statistics (0 when not tracked). */
+    public long numBatchesTracked() {
+        return trackRunningStats ? (long) buffer("num_batches_tracked").item() : 0;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.dim() != 4 || x.size(1) != channels) {
+            throw new IllegalArgumentException("BatchNorm2d(" + channels + "): input " + Shape.str(x.shape())
+                    + " should be [N, " + channels + ", H, W]");
+        }
+        Tensor runningMean = trackRunningStats ? buffer("running_mean") : null;
+        Tensor runningVar = trackRunningStats ? buffer("running_var") : null;
+        Tensor y = Functional.batchNorm(x, runningMean, runningVar, affine ? param("weight") : null,
+                affine ? param("bias") : null, isTraining(), momentum, eps);
+        if (isTraining() && trackRunningStats) {
+            Tensor count = buffer("num_batches_tracked");
+            try (GradMode.Scope ignored = GradMode.noGrad()) {
+                count.assign(new Tensor(count.backend().upload(new int[]{(int) count.item() + 1}), new int[0]));
+            }
+        }
+        return y;
+    }
+
+    @Override
+    public String toString() {
+        return "BatchNorm2d(" + channels + ", eps=" + eps + ", momentum=" + momentum + ", affine=" + affine
+                + ", trackRunningStats=" + trackRunningStats + ")";
+    }
+}
