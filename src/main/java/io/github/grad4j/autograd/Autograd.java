@@ -124,8 +124,10 @@ public final class Autograd {
                         throw new IllegalStateException("backward of '" + node.op() + "' produced a gradient of shape "
                                 + Shape.str(ig.shape()) + " for input " + j + " of shape " + Shape.str(in.shape()));
                     }
-                    if (createGraph && !node.twiceDifferentiable() && ig.requiresGrad()) {
-                        ig = NotTwiceDifferentiable.mark(ig, node.op());
+                    // mark even a gradient that does not require one: its true derivative depends on
+                    // the node's inputs, so treating it as a constant would be a silent wrong answer
+                    if (createGraph && !node.twiceDifferentiable()) {
+                        ig = NotTwiceDifferentiable.mark(ig, node.op(), inputs);
                     }
                     accumulate(grads, in, ig, createGraph);
                 }
