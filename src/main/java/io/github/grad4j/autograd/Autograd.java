@@ -1,5 +1,6 @@
 package io.github.grad4j.autograd;
 
+import io.github.grad4j.ops.Views;
 import io.github.grad4j.tensor.Shape;
 import io.github.grad4j.tensor.Tensor;
 
@@ -39,7 +40,11 @@ public final class Autograd {
                 Tensor leaf = e.getKey();
                 if (!leaf.isLeaf() || !leaf.requiresGrad()) continue;
                 Tensor g = createGraph ? e.getValue() : e.getValue().detach();
-                leaf.setGrad(leaf.grad() == null ? g : leaf.grad().add(g));
+                // A backward rule may hand back a view of another tensor (the seed, another leaf's
+                // gradient, a stride-0 broadcast of a sum's gradient): the first .grad is a fresh
+                // contiguous copy, so in-place updates of one gradient (optimizers, clipping,
+                // zeroing) never leak into another and kernels may treat it as dense.
+                leaf.setGrad(leaf.grad() == null ? Views.clone(g) : leaf.grad().add(g));
             }
         }
     }
@@ -124,8 +129,10 @@ public final class Autograd {
                         throw new IllegalStateException("backward of '" + node.op() + "' produced a gradient of shape "
                                 + Shape.str(ig.shape()) + " for input " + j + " of shape " + Shape.str(in.shape()));
                     }
-                    if (createGraph && !node.twiceDifferentiable() && ig.requiresGrad()) {
-                        ig = NotTwiceDifferentiable.mark(ig, node.op());
+                    // mark even a gradient that does not require one: its true derivative depends on
+                    // the node's inputs, so treating it as a constant would be a silent wrong answer
+                    if (createGraph && !node.twiceDifferentiable()) {
+                        ig = NotTwiceDifferentiable.mark(ig, node.op(), inputs);
                     }
                     accumulate(grads, in, ig, createGraph);
                 }

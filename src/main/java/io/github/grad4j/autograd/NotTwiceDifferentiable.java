@@ -10,9 +10,16 @@ final class NotTwiceDifferentiable {
     private NotTwiceDifferentiable() {
     }
 
-    static Tensor mark(Tensor gradient, String op) {
+    /**
+     * An alias of {@code gradient} whose backward throws. Its recorded inputs are the gradient and
+     * the inputs of the op, so a later differentiation with respect to any of them reaches it.
+     */
+    static Tensor mark(Tensor gradient, String op, Tensor[] opInputs) {
         Tensor alias = gradient.detach();
-        Node poison = new Node(op + ".backward", new Tensor[]{gradient}, g -> {
+        Tensor[] inputs = new Tensor[opInputs.length + 1];
+        inputs[0] = gradient;
+        System.arraycopy(opInputs, 0, inputs, 1, opInputs.length);
+        Node poison = new Node(op + ".backward", inputs, g -> {
             throw new UnsupportedOperationException("the second derivative of '" + op + "' is not implemented: "
                     + "its backward rule is not differentiable (use a composite op, or a first-order method)");
         }, false);

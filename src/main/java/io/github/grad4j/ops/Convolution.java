@@ -15,12 +15,12 @@ public final class Convolution {
     }
 
     static int outSize(String op, int in, int k, int stride, int pad) {
-        int out = (in + 2 * pad - k) / stride + 1;
+        // validate before dividing: a zero stride must get this message, not "/ by zero"
         if (k <= 0 || stride <= 0 || pad < 0 || in + 2 * pad < k) {
             throw new IllegalArgumentException(op + ": kernel " + k + ", stride " + stride + ", padding " + pad
                     + " do not fit an input of size " + in);
         }
-        return out;
+        return (in + 2 * pad - k) / stride + 1;
     }
 
     /** Patches of x [N, C, H, W] as columns [N, C*kh*kw, OH*OW]. */

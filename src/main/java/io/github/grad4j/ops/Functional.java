@@ -130,8 +130,7 @@ public final class Functional {
      */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         int k = normalizedShape.length;
-        int[] tail = Arrays.copyOfRange(x.shape(), x.dim() - k, x.dim());
-        if (k > x.dim() || !Arrays.equals(tail, normalizedShape)) {
+        if (k > x.dim() || !Arrays.equals(Arrays.copyOfRange(x.shape(), x.dim() - k, x.dim()), normalizedShape)) {
             throw new IllegalArgumentException("layerNorm: normalized shape " + Shape.str(normalizedShape)
                     + " does not match the trailing axes of " + Shape.str(x.shape()));
         }

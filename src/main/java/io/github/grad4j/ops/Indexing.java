@@ -42,9 +42,12 @@ public final class Indexing {
     /** base + src scattered along {@code axis}: out[..., index[i], ...] += src[..., i, ...]. */
     public static Tensor indexAdd(Tensor base, int axis, Tensor index, Tensor src) {
         requireIndex("indexAdd", "index", index);
+        requireRank("indexAdd", "index", index, 1);
         backendOf("indexAdd", base, index, src);
         sameFloat("indexAdd", base, src);
         int a = Shape.axis("indexAdd", axis, base.dim());
+        // unchecked, an index one past the end would add silently into the next row of the storage
+        checkIndexRange("indexAdd", index, base.size(a), axis, base.shape());
         int[] expected = base.shape();
         expected[a] = index.size(0);
         if (!Arrays.equals(expected, src.shape())) {

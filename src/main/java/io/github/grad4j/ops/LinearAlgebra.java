@@ -52,11 +52,12 @@ public final class LinearAlgebra {
     }
 
     /**
-     * Solves a x = b for x, batched: a [..., n, n], b [..., n, k] (or [..., n]). The gradient:
+     * Solves a x = b for x, batched: a [..., n, n], b [..., n, k] (or vectors [n] or [..., n], the
+     * latter only when b's shape is a's without the last axis). The gradient:
      * with x = a^-1 b, db = a^-T g and da = -db x^T (TPN's label propagation needs both).
      */
     public static Tensor solve(Tensor a, Tensor b) {
-        if (b.dim() == a.dim() - 1) return Views.squeeze(solve(a, Views.unsqueeze(b, -1)), -1);
+        if (isVectorRightHandSide(a, b)) return Views.squeeze(solve(a, Views.unsqueeze(b, -1)), -1);
         Backend backend = backendOf("solve", a, b);
         DType dtype = sameFloat("solve", a, b);
         int[] as = a.shape(), bs = b.shape();
@@ -80,6 +81,17 @@ public final class LinearAlgebra {
                     wants(a) ? Reductions.sumToShape(Pointwise.neg(matmul(gb, out.mT())), a.shape()) : null,
                     wants(b) ? Reductions.sumToShape(gb, b.shape()) : null};
         });
+    }
+
+    /**
+     * Whether b holds vectors rather than matrices (PyTorch's rule): b is rank 1, or b's shape is
+     * a's without the last axis. A rank-(r-1) b of another shape is a matrix right-hand side whose
+     * batch broadcasts (for example a [2, n, n] with b [n, k], which inverse relies on).
+     */
+    private static boolean isVectorRightHandSide(Tensor a, Tensor b) {
+        if (b.dim() == 1) return a.dim() >= 2;
+        return a.dim() >= 2 && b.dim() == a.dim() - 1
+                && Arrays.equals(b.shape(), Arrays.copyOf(a.shape(), a.dim() - 1));
     }
 
     /** Inverse of square matrices [..., n, n], as solve(a, I). */

@@ -82,6 +82,8 @@ public final class Pointwise {
     /** x^c for a constant exponent. */
     public static Tensor powScalar(Tensor x, double c) {
         Tensor out = unaryKernel("pow", UnaryOp.POW_SCALAR, x, c, 0);
+        // x^0 is constant: written as c * x^(c-1) its gradient would be 0 * inf = NaN at x = 0
+        if (c == 0) return record(out, "pow", x, g -> new Tensor[]{mul(g, x.constant(0))});
         return record(out, "pow", x, g -> new Tensor[]{mul(g, mul(powScalar(x, c - 1), x.constant(c)))});
     }
 
