@@ -46,7 +46,19 @@ public final class CpuBenchmarks {
                 : new Strided(s, 0, new int[]{rows, cols}, new int[]{cols, 1});
     }
 
-    /** Median GFLOP/s of out = A B with A [m, k], B [k, n] in the given layouts. */
+    private static double lastCpuRate;
+
+    /** Process CPU time in ns (all threads), or -1 when the JVM cannot tell. */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : -1;
+    }
+
+    /**
+     * Median wall-clock GFLOP/s of out = A B with A [m, k], B [k, n] in the given layouts; also
+     * leaves in {@link #lastCpuRate} the GFLOP per CPU-second of this process over all repetitions
+     * (a figure that other processes competing for the cores do not dilute).
+     */
     private static double gflops(Backend b, int m, int k, int n, boolean ta, boolean tb, int reps) {
         SplittableRandom rng = new SplittableRandom(42);
         Strided x = matrix(b, m, k, ta, rng), y = matrix(b, k, n, tb, rng);
@@ -55,11 +67,13 @@ public final class CpuBenchmarks {
         int warm = Math.max(1, Math.min(5, (int) (2e10 / flop)));
         for (int i = 0; i < warm; i++) b.matmul(x, y, out);
         double[] t = new double[reps];
+        long cpu0 = processCpuNanos();
         for (int r = 0; r < reps; r++) {
             long t0 = System.nanoTime();
             b.matmul(x, y, out);
             t[r] = (System.nanoTime() - t0) * 1e-9;
         }
+        lastCpuRate = flop * reps / (processCpuNanos() - cpu0);
         Arrays.sort(t);
         return flop / t[reps / 2] * 1e-9;
     }
@@ -83,36 +97,46 @@ public final class CpuBenchmarks {
                 + " larger n, so every ratio below is against this figure%n%n", refN, refRate);
 
         System.out.println("square, NN (A row-major, B row-major)");
-        System.out.printf(Locale.ROOT, "%-6s %12s %12s %12s %14s%n", "n", "cpu GFLOP/s", "x reference", "scalar", "vector/scalar");
+        System.out.printf(Locale.ROOT, "%-6s %12s %12s %12s %12s %14s%n", "n", "cpu GFLOP/s", "per CPU-s", "x reference",
+                "scalar", "vector/scalar");
         int[] sizes = quick ? new int[]{256, 1024} : new int[]{256, 512, 1024, 2048};
         for (int n : sizes) {
             double rate = gflops(cpu, n, n, n, false, false, reps(2.0 * n * n * n));
+            double perCpu = lastCpuRate;
             String sc = "-", ratio = "-";
             if (n <= 512) {
                 double s = gflops(scalar, n, n, n, false, false, 3);
                 sc = String.format(Locale.ROOT, "%.2f", s);
                 ratio = String.format(Locale.ROOT, "%.1fx", rate / s);
             }
-            System.out.printf(Locale.ROOT, "%-6d %12.1f %11.0fx %12s %14s%n", n, rate, rate / refRate, sc, ratio);
+            System.out.printf(Locale.ROOT, "%-6d %12.1f %12.1f %11.0fx %12s %14s%n", n, rate, perCpu, rate / refRate, sc, ratio);
         }
 
         System.out.println();
         System.out.println("GPT-2 shapes, M = 256 tokens; linear y = x W^T with W [N, K]:");
         System.out.println("  NT = forward x[256,K] W^T;  NN = backward dx = g[256,N] W;  TN = backward dW^T = x^T g");
-        System.out.printf(Locale.ROOT, "%-14s %10s %10s %10s %12s%n", "K x N", "NT", "NN", "TN", "(GFLOP/s)");
+        System.out.printf(Locale.ROOT, "%-14s %16s %16s %16s   (wall GFLOP/s | GFLOP per CPU-s)%n", "K x N", "NT", "NN", "TN");
         int[][] shapes = quick ? new int[][]{{768, 2304}, {768, 50257}}
                 : new int[][]{{768, 768}, {768, 2304}, {768, 3072}, {3072, 768}, {768, 50257}};
         int m = 256;
         for (int[] s : shapes) {
             int k = s[0], n = s[1];
             int reps = reps(2.0 * m * n * k);
-            double nt = gflops(cpu, m, k, n, false, true, reps);
-            double nn = gflops(cpu, m, n, k, false, false, reps);
-            double tn = gflops(cpu, k, m, n, true, false, reps);
-            System.out.printf(Locale.ROOT, "%-14s %10.1f %10.1f %10.1f%n", k + " x " + n, nt, nn, tn);
+            double nt = gflops(cpu, m, k, n, false, true, reps), ntCpu = lastCpuRate;
+            double nn = gflops(cpu, m, n, k, false, false, reps), nnCpu = lastCpuRate;
+            double tn = gflops(cpu, k, m, n, true, false, reps), tnCpu = lastCpuRate;
+            System.out.printf(Locale.ROOT, "%-14s %7.1f | %6.1f %7.1f | %6.1f %7.1f | %6.1f%n", k + " x " + n,
+                    nt, ntCpu, nn, nnCpu, tn, tnCpu);
         }
         List<String> notes = new ArrayList<>();
-        notes.add("figures are medians of timed repetitions after warm-up; machines are shared, so compare ratios");
+        notes.add("wall figures are medians of timed repetitions after warm-up; the machine may be shared, so compare"
+                + " ratios from one run");
+        notes.add("per CPU-s = GFLOP per second of CPU time of this process (all its threads) over the repetitions:"
+                + " throughput per busy core, not diluted by other processes; times " + cpu.threads()
+                + " is the ceiling for this machine's wall figure");
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        notes.add(String.format(Locale.ROOT, "system load average at the end: %.1f on %d processors", load,
+                Runtime.getRuntime().availableProcessors()));
         notes.forEach(x -> System.out.println("note: " + x));
     }
 }
