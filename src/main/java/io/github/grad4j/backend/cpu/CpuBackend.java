@@ -1,0 +1,573 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.BinaryOp;
+import io.github.grad4j.backend.DType;
+import io.github.grad4j.backend.HeapStorage;
+import io.github.grad4j.backend.ReduceOp;
+import io.github.grad4j.backend.Storage;
+import io.github.grad4j.backend.Strided;
+import io.github.grad4j.backend.UnaryOp;
+import io.github.grad4j.backend.reference.ReferenceBackend;
+
+import java.util.Arrays;
+
+/**
+ * The fast CPU backend ("cpu"): float32 kernels on heap arrays, vectorized with the Vector API
+ * when {@code jdk.incubator.vector} is present, multithreaded over one reused ForkJoinPool.
+ *
+ * <p>Storage is the same {@link HeapStorage} as the reference backend's, owned by this backend.
+ * Kernels without a float32 fast path (FLOAT64, INT32, solve, topk, indexing, ...) are inherited
+ * from {@link ReferenceBackend}, the specification, so every op works on every dtype.
+ *
+ * <p>Without the Vector API module, {@link #create()} logs one warning to stderr and uses scalar
+ * loops (same blocking and threading, several times slower GEMM); {@link #vectorized()} says which.
+ * Launch with {@code --add-modules jdk.incubator.vector} (or see {@link VectorLauncher}).
+ *
+ * <p>Determinism: work is partitioned over outputs only, each output element is computed by one
+ * thread in an order that does not depend on the thread count, so results are bitwise identical
+ * for any number of threads and from run to run. They differ from the reference (float64) by
+ * float32 rounding; elementwise ops that are exactly rounded in float32 (+, -, *, /, sqrt, max,
+ * min, comparisons, and the unary ops computed in double then rounded) match it bit for bit.
+ */
+public final class CpuBackend extends ReferenceBackend {
+    /** The incubator module holding the Vector API. */
+    public static final String VECTOR_MODULE = "jdk.incubator.vector";
+
+    /** Work (elements, or multiply-adds for GEMM) below which a kernel stays on the calling thread. */
+    private static final int GRAIN = 1 << 15;
+
+    private static volatile CpuBackend shared;
+
+    private final Kernels kernels;
+    private final Gemm gemm;
+    private final Parallel parallel;
+    private final boolean vectorized;
+
+    private CpuBackend(Kernels kernels, boolean vectorized, int threads) {
+        this.kernels = kernels;
+        this.vectorized = vectorized;
+        this.gemm = new Gemm(kernels);
+        this.parallel = new Parallel(threads);
+    }
+
+    /** The shared instance: all available processors, Vector API when present. */
+    public static CpuBackend create() {
+        CpuBackend b = shared;
+        if (b == null) {
+            synchronized (CpuBackend.class) {
+                b = shared;
+                if (b == null) shared = b = create(Runtime.getRuntime().availableProcessors(), true);
+            }
+        }
+        return b;
+    }
+
+    /**
+     * A new backend with its own pool of {@code threads} threads; {@code useVector=false} forces the
+     * scalar loops (for tests and benchmarks of the fallback).
+     */
+    public static CpuBackend create(int threads, boolean useVector) {
+        Kernels k = null;
+        if (useVector) {
+            if (vectorApiAvailable()) {
+                try {
+                    k = (Kernels) Class.forName("io.github.grad4j.backend.cpu.VectorKernels")
+                            .getDeclaredConstructor().newInstance();
+                } catch (ReflectiveOperationException | LinkageError e) {
+                    System.err.println("grad4j: WARNING: the Vector API could not be loaded (" + e
+                            + "); the cpu backend uses scalar loops");
+                }
+            } else {
+                System.err.println("grad4j: WARNING: module " + VECTOR_MODULE + " is not present; the cpu backend"
+                        + " uses scalar loops (several times slower). Run java with --add-modules " + VECTOR_MODULE);
+            }
+        }
+        return k == null ? new CpuBackend(new ScalarKernels(), false, threads) : new CpuBackend(k, true, threads);
+    }
+
+    /** True when the running JVM resolved the jdk.incubator.vector module. */
+    public static boolean vectorApiAvailable() {
+        return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    /** Whether the Vector API kernels run (false: scalar fallback). */
+    public boolean vectorized() {
+        return vectorized;
+    }
+
+    public int threads() {
+        return parallel.threads();
+    }
+
+    /** One line saying which loops run and on how many threads. */
+    public String describe() {
+        return kernels.describe() + ", " + parallel.threads() + " thread(s)";
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** The float array behind a FLOAT32 heap view, or null. */
+    private static float[] f32(Strided v) {
+        Storage s = v.storage();
+        return s instanceof HeapStorage h && s.dtype() == DType.FLOAT32 ? h.floats() : null;
+    }
+
+    private static int[] i32(Strided v) {
+        Storage s = v.storage();
+        return s instanceof HeapStorage h && s.dtype() == DType.INT32 ? h.ints() : null;
+    }
+
+    /**
+     * Shapes and strides of several same-shape views with size-1 axes dropped and adjacent axes
+     * merged wherever every view allows it. Result: [0] = shape, [1 + v] = strides of view v.
+     */
+    static int[][] coalesce(int[] shape, int[]... strides) {
+        int rank = shape.length, views = strides.length;
+        int[] sh = new int[rank];
+        int[][] st = new int[views][rank];
+        int r = 0;
+        for (int d = 0; d < rank; d++) {
+            if (shape[d] == 1) continue;
+            if (r > 0) {
+                boolean merge = true;
+                for (int v = 0; v < views && merge; v++) merge = st[v][r - 1] == strides[v][d] * shape[d];
+                if (merge) {
+                    sh[r - 1] *= shape[d];
+                    for (int v = 0; v < views; v++) st[v][r - 1] = strides[v][d];
+                    continue;
+                }
+            }
+            sh[r] = shape[d];
+            for (int v = 0; v < views; v++) st[v][r] = strides[v][d];
+            r++;
+        }
+        if (r == 0) { // a single element
+            sh[0] = 1;
+            r = 1;
+        }
+        int[][] out = new int[views + 1][];
+        out[0] = Arrays.copyOf(sh, r);
+        for (int v = 0; v < views; v++) out[v + 1] = Arrays.copyOf(st[v], r);
+        return out;
+    }
+
+    /** Storage index (minus the view offset) of the start of row {@code row} over all axes but the last. */
+    private static int rowOffset(int[] shape, int[] strides, int row) {
+        int idx = 0;
+        for (int d = shape.length - 2; d >= 0; d--) {
+            int n = shape[d];
+            idx += (row % n) * strides[d];
+            row /= n;
+        }
+        return idx;
+    }
+
+    /** Body of an elementwise loop over one row segment: offsets of each view and a length. */
+    @FunctionalInterface
+    private interface Segment {
+        void run(int[] offsets, int[] innerStrides, int n);
+    }
+
+    /**
+     * Runs body over every row segment of views of a common shape, in parallel chunks of the
+     * flat index space (each element visited once, by one thread).
+     */
+    private void elementwise(Strided[] views, Segment body) {
+        int numel = views[0].numel();
+        if (numel == 0) return;
+        int[][] st = new int[views.length][];
+        for (int v = 0; v < views.length; v++) st[v] = views[v].strides();
+        int[][] c = coalesce(views[0].shape(), st);
+        int[] shape = c[0];
+        int rank = shape.length;
+        int inner = shape[rank - 1];
+        int[] innerStrides = new int[views.length];
+        for (int v = 0; v < views.length; v++) innerStrides[v] = c[v + 1][rank - 1];
+        parallel.forRange(numel, GRAIN, (start, end) -> {
+            int[] off = new int[views.length];
+            int flat = start;
+            while (flat < end) {
+                int row = flat / inner, col = flat % inner;
+                int n = Math.min(inner - col, end - flat);
+                for (int v = 0; v < views.length; v++) {
+                    off[v] = views[v].offset() + rowOffset(shape, c[v + 1], row) + col * innerStrides[v];
+                }
+                body.run(off, innerStrides, n);
+                flat += n;
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- storage
+
+    @Override
+    public float[] downloadFloats(Strided v) {
+        float[] src = f32(v);
+        if (src != null && v.isContiguous()) return Arrays.copyOfRange(src, v.offset(), v.offset() + v.numel());
+        return super.downloadFloats(v);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    @Override
+    public void copy(Strided src, Strided dst) {
+        float[] s = f32(src), d = f32(dst);
+        if (s == null || d == null) {
+            super.copy(src, dst);
+            return;
+        }
+        elementwise(new Strided[]{dst, src}, (off, is, n) -> {
+            if (is[0] == 1 && is[1] == 1) {
+                System.arraycopy(s, off[1], d, off[0], n);
+            } else {
+                for (int i = 0, o = off[0], x = off[1]; i < n; i++, o += is[0], x += is[1]) d[o] = s[x];
+            }
+        });
+    }
+
+    @Override
+    public void unary(UnaryOp op, Strided x, Strided out, double a, double b) {
+        float[] xs = f32(x), os = f32(out);
+        if (xs == null || os == null) {
+            super.unary(op, x, out, a, b);
+            return;
+        }
+        float fa = (float) a, fb = (float) b;
+        elementwise(new Strided[]{out, x}, (off, is, n) -> {
+            if (is[0] == 1 && is[1] == 1 && kernels.unary(op, xs, off[1], os, off[0], n, fa, fb)) return;
+            for (int i = 0, o = off[0], p = off[1]; i < n; i++, o += is[0], p += is[1]) {
+                os[o] = (float) ReferenceBackend.unary(op, xs[p], a, b);
+            }
+        });
+    }
+
+    @Override
+    public void binary(BinaryOp op, Strided x, Strided y, Strided out) {
+        float[] xs = f32(x), ys = f32(y), os = f32(out);
+        if (xs == null || ys == null || os == null) {
+            super.binary(op, x, y, out);
+            return;
+        }
+        elementwise(new Strided[]{out, x, y}, (off, is, n) -> {
+            if (is[0] == 1 && is[1] <= 1 && is[2] <= 1 && is[1] >= 0 && is[2] >= 0
+                    && kernels.binary(op, xs, off[1], is[1], ys, off[2], is[2], os, off[0], n)) {
+                return;
+            }
+            for (int i = 0, o = off[0], p = off[1], q = off[2]; i < n; i++, o += is[0], p += is[1], q += is[2]) {
+                os[o] = ScalarKernels.binary(op, xs[p], ys[q]);
+            }
+        });
+    }
+
+    @Override
+    public void where(Strided cond, Strided x, Strided y, Strided out) {
+        float[] cs = f32(cond), xs = f32(x), ys = f32(y), os = f32(out);
+        if (cs == null || xs == null || ys == null || os == null) {
+            super.where(cond, x, y, out);
+            return;
+        }
+        elementwise(new Strided[]{out, cond, x, y}, (off, is, n) -> {
+            for (int i = 0, o = off[0], c = off[1], p = off[2], q = off[3]; i < n;
+                 i++, o += is[0], c += is[1], p += is[2], q += is[3]) {
+                os[o] = cs[c] != 0 ? xs[p] : ys[q];
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    @Override
+    public void reduce(ReduceOp op, Strided x, boolean[] reduceAxis, Strided out, Strided indices) {
+        float[] xs = f32(x), os = f32(out);
+        int rank = x.rank();
+        int[] shape = x.shape(), strides = x.strides();
+        // Split the axes into a kept part and a reduced part; fast paths need one to follow the other.
+        int first = -1, last = -1, reducedSize = 1, keptSize = 1;
+        for (int d = 0; d < rank; d++) {
+            if (reduceAxis[d]) {
+                if (first < 0) first = d;
+                last = d;
+                reducedSize *= shape[d];
+            } else {
+                keptSize *= shape[d];
+            }
+        }
+        boolean ok = xs != null && os != null && first >= 0 && reducedSize > 0 && keptSize > 0;
+        for (int d = first; ok && d <= last; d++) ok = reduceAxis[d] || shape[d] == 1;
+        if (ok && out.isContiguous() && indices == null) {
+            if (last == rank - 1 || trailingOnes(shape, last + 1)) {
+                // reduced axes trail: one contiguous run per output element
+                if (isRowMajorBlock(shape, strides, first, rank)) {
+                    reduceRows(op, xs, x, first, os, out.offset(), keptSize, reducedSize);
+                    return;
+                }
+            } else if (first == 0 || leadingOnes(shape, first)) {
+                // reduced axes lead, kept axes trail contiguously: add rows into the output
+                if (isRowMajorBlock(shape, strides, last + 1, rank)) {
+                    reduceColumns(op, xs, x.offset(), strides, shape, first, last, os, out.offset(), keptSize, reducedSize);
+                    return;
+                }
+            }
+        }
+        int[] idx = indices == null ? null : i32(indices);
+        if (ok && indices != null && idx != null && first == last && (last == rank - 1 || trailingOnes(shape, last + 1))
+                && (op == ReduceOp.MAX || op == ReduceOp.MIN) && strides[last] == 1
+                && out.isContiguous() && indices.isContiguous()) {
+            argReduceRows(op, xs, x, last, os, out.offset(), idx, indices.offset(), keptSize, shape[last]);
+            return;
+        }
+        super.reduce(op, x, reduceAxis, out, indices);
+    }
+
+    private static boolean trailingOnes(int[] shape, int from) {
+        for (int d = from; d < shape.length; d++) if (shape[d] != 1) return false;
+        return true;
+    }
+
+    private static boolean leadingOnes(int[] shape, int to) {
+        for (int d = 0; d < to; d++) if (shape[d] != 1) return false;
+        return true;
+    }
+
+    /** Axes [from, to) are laid out row-major without gaps (size-1 axes ignored). */
+    private static boolean isRowMajorBlock(int[] shape, int[] strides, int from, int to) {
+        int expected = 1;
+        for (int d = to - 1; d >= from; d--) {
+            if (shape[d] != 1 && strides[d] != expected) return false;
+            expected *= shape[d];
+        }
+        return true;
+    }
+
+    private void reduceRows(ReduceOp op, float[] xs, Strided x, int first, float[] os, int oOff, int rows, int len) {
+        int[] shape = x.shape(), strides = x.strides();
+        int[] keptShape = Arrays.copyOf(shape, first + 1), keptStrides = Arrays.copyOf(strides, first + 1);
+        keptShape[first] = 1; // rowOffset ignores the last axis: walk the kept axes [0, first)
+        parallel.forRange(rows, Math.max(1, GRAIN / len), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                os[oOff + r] = kernels.reduce(op, xs, x.offset() + rowOffset(keptShape, keptStrides, r), len);
+            }
+        });
+    }
+
+    private void reduceColumns(ReduceOp op, float[] xs, int xOff, int[] strides, int[] shape, int first, int last,
+                               float[] os, int oOff, int cols, int rows) {
+        // the reduced axes [first, last] as (shape, strides) so that row r starts at rowOffset(r)
+        int[] rShape = Arrays.copyOfRange(shape, first, last + 2), rStrides = Arrays.copyOfRange(strides, first, last + 2);
+        rShape[rShape.length - 1] = 1;
+        int grain = Math.max(64, GRAIN / rows);
+        parallel.forRange(cols, grain, (c0, c1) -> {
+            int n = c1 - c0;
+            System.arraycopy(xs, xOff + c0, os, oOff + c0, n);
+            for (int r = 1; r < rows; r++) {
+                kernels.accumulate(op, os, oOff + c0, xs, xOff + rowOffset(rShape, rStrides, r) + c0, n);
+            }
+        });
+    }
+
+    private void argReduceRows(ReduceOp op, float[] xs, Strided x, int axis, float[] os, int oOff,
+                               int[] idx, int iOff, int rows, int len) {
+        int[] keptShape = Arrays.copyOf(x.shape(), axis + 1), keptStrides = Arrays.copyOf(x.strides(), axis + 1);
+        keptShape[axis] = 1;
+        boolean max = op == ReduceOp.MAX;
+        parallel.forRange(rows, Math.max(1, GRAIN / len), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = x.offset() + rowOffset(keptShape, keptStrides, r);
+                float best = xs[base];
+                int at = 0;
+                if (best == best) {
+                    for (int i = 1; i < len; i++) {
+                        float e = xs[base + i];
+                        if (max ? e > best : e < best) {
+                            best = e;
+                            at = i;
+                        } else if (e != e) { // the first NaN wins, as in the reference
+                            best = e;
+                            at = i;
+                            break;
+                        }
+                    }
+                }
+                os[oOff + r] = best;
+                idx[iOff + r] = at;
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- matmul
+
+    @Override
+    public void matmul(Strided x, Strided y, Strided out) {
+        float[] a = f32(x), b = f32(y), c = f32(out);
+        if (a == null || b == null || c == null) {
+            super.matmul(x, y, out);
+            return;
+        }
+        int r = x.rank();
+        int m = x.shape()[r - 2], k = x.shape()[r - 1], n = y.shape()[r - 1];
+        if (m == 0 || n == 0) return;
+        int[] xs = x.strides(), ys = y.strides(), cs = out.strides();
+        int aRs = xs[r - 2], aCs = xs[r - 1], bRs = ys[r - 2], bCs = ys[r - 1], cRs = cs[r - 2], cCs = cs[r - 1];
+        int batches = out.numel() / (m * n);
+        // storage offsets of each batch's matrices
+        int[] aAt = new int[batches], bAt = new int[batches], cAt = new int[batches];
+        int[] batchShape = Arrays.copyOf(out.shape(), r - 1);
+        batchShape[r - 2] = 1;
+        for (int i = 0; i < batches; i++) {
+            aAt[i] = x.offset() + rowOffset(batchShape, Arrays.copyOf(xs, r - 1), i);
+            bAt[i] = y.offset() + rowOffset(batchShape, Arrays.copyOf(ys, r - 1), i);
+            cAt[i] = out.offset() + rowOffset(batchShape, Arrays.copyOf(cs, r - 1), i);
+        }
+        // Tasks: whole batches when there are many, else each product split along its longer
+        // output side in multiples of the register tile. Partitioning never splits K.
+        long work = (long) batches * m * n * Math.max(k, 1);
+        int threads = parallel.threads();
+        int parts = 1;
+        boolean splitN = n >= m;
+        if (work >= 4L * GRAIN && batches < 2 * threads) {
+            int tile = splitN ? gemm.nr() : gemm.mr();
+            int side = splitN ? n : m;
+            int wanted = (4 * threads + batches - 1) / batches;
+            parts = Math.max(1, Math.min(wanted, side / Math.max(tile, splitN ? 128 : 64)));
+        }
+        int tasks = batches * parts;
+        int p = parts;
+        if (work < 4L * GRAIN || tasks == 1) {
+            for (int i = 0; i < batches; i++) gemm.multiply(a, aAt[i], aRs, aCs, b, bAt[i], bRs, bCs, c, cAt[i], cRs, cCs, k, 0, m, 0, n);
+            return;
+        }
+        int tile = splitN ? gemm.nr() : gemm.mr();
+        int side = splitN ? n : m;
+        int tilesPerSide = (side + tile - 1) / tile;
+        parallel.forEach(tasks, t -> {
+            int bi = t / p, part = t % p;
+            int lo = Math.min(side, (int) ((long) tilesPerSide * part / p) * tile);
+            int hi = Math.min(side, (int) ((long) tilesPerSide * (part + 1) / p) * tile);
+            if (splitN) gemm.multiply(a, aAt[bi], aRs, aCs, b, bAt[bi], bRs, bCs, c, cAt[bi], cRs, cCs, k, 0, m, lo, hi);
+            else gemm.multiply(a, aAt[bi], aRs, aCs, b, bAt[bi], bRs, bCs, c, cAt[bi], cRs, cCs, k, lo, hi, 0, n);
+        });
+    }
+
+    // ---------------------------------------------------------------- convolution helpers
+
+    @Override
+    public void im2col(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
+        float[] xs = f32(x), os = f32(out);
+        if (xs == null || os == null || !x.isContiguous() || !out.isContiguous()) {
+            super.im2col(x, kh, kw, sh, sw, ph, pw, out);
+            return;
+        }
+        int[] s = x.shape();
+        int batch = s[0], ch = s[1], h = s[2], w = s[3];
+        int oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1, l = oh * ow;
+        int xOff = x.offset(), oOff = out.offset();
+        int planeWork = kh * kw * l;
+        parallel.forRange(batch * ch, Math.max(1, GRAIN / Math.max(1, planeWork)), (p0, p1) -> {
+            for (int plane = p0; plane < p1; plane++) {
+                int src = xOff + plane * h * w;
+                // rows (c*kh + i)*kw + j of batch b start at (b*ch*kh*kw + row) * l = (plane*kh*kw + i*kw + j) * l
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++) {
+                        int dst = oOff + ((plane * kh + i) * kw + j) * l;
+                        // output columns z whose input column z*sw - pw + j lies inside [0, w)
+                        int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
+                        int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
+                        for (int yy = 0; yy < oh; yy++, dst += ow) {
+                            int hy = yy * sh - ph + i;
+                            if (hy < 0 || hy >= h) {
+                                Arrays.fill(os, dst, dst + ow, 0f);
+                                continue;
+                            }
+                            Arrays.fill(os, dst, dst + zLo, 0f);
+                            int row = src + hy * w - pw + j;
+                            if (sw == 1) {
+                                System.arraycopy(xs, row + zLo, os, dst + zLo, zHi - zLo);
+                            } else {
+                                for (int z = zLo; z < zHi; z++) os[dst + z] = xs[row + z * sw];
+                            }
+                            Arrays.fill(os, dst + zHi, dst + ow, 0f);
+                        }
+                    }
+            }
+        });
+    }
+
+    @Override
+    public void col2im(Strided cols, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
+        float[] cs = f32(cols), os = f32(out);
+        if (cs == null || os == null || !cols.isContiguous() || !out.isContiguous()) {
+            super.col2im(cols, kh, kw, sh, sw, ph, pw, out);
+            return;
+        }
+        int[] s = out.shape();
+        int batch = s[0], ch = s[1], h = s[2], w = s[3];
+        int oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1, l = oh * ow;
+        int cOff = cols.offset(), oOff = out.offset();
+        int planeWork = kh * kw * l;
+        // each (batch, channel) plane of out is summed by one thread, in the reference's order
+        parallel.forRange(batch * ch, Math.max(1, GRAIN / Math.max(1, planeWork)), (p0, p1) -> {
+            for (int plane = p0; plane < p1; plane++) {
+                int dstPlane = oOff + plane * h * w;
+                Arrays.fill(os, dstPlane, dstPlane + h * w, 0f);
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++) {
+                        int src = cOff + ((plane * kh + i) * kw + j) * l;
+                        int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
+                        int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
+                        for (int yy = 0; yy < oh; yy++, src += ow) {
+                            int hy = yy * sh - ph + i;
+                            if (hy < 0 || hy >= h) continue;
+                            int row = dstPlane + hy * w - pw + j;
+                            for (int z = zLo; z < zHi; z++) os[row + z * sw] += cs[src + z];
+                        }
+                    }
+            }
+        });
+    }
+
+    @Override
+    public void maxPool2d(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out, Strided indices) {
+        float[] xs = f32(x), os = f32(out);
+        int[] is = i32(indices);
+        if (xs == null || os == null || is == null || !x.isContiguous() || !out.isContiguous() || !indices.isContiguous()) {
+            super.maxPool2d(x, kh, kw, sh, sw, ph, pw, out, indices);
+            return;
+        }
+        int[] s = x.shape();
+        int planes = s[0] * s[1], h = s[2], w = s[3];
+        int oh = out.shape()[2], ow = out.shape()[3];
+        int xOff = x.offset(), oOff = out.offset(), iOff = indices.offset();
+        parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, oh * ow * kh * kw)), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int src = xOff + p * h * w;
+                int dst = p * oh * ow;
+                for (int yy = 0; yy < oh; yy++)
+                    for (int z = 0; z < ow; z++, dst++) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        int bestAt = -1;
+                        for (int i = 0; i < kh; i++) {
+                            int hy = yy * sh - ph + i;
+                            if (hy < 0 || hy >= h) continue;
+                            for (int j = 0; j < kw; j++) {
+                                int wz = z * sw - pw + j;
+                                if (wz < 0 || wz >= w) continue;
+                                float e = xs[src + hy * w + wz];
+                                // same rule as the reference: strictly greater wins, a NaN always takes over
+                                if (bestAt < 0 || e > best || e != e) {
+                                    best = e;
+                                    bestAt = hy * w + wz;
+                                }
+                            }
+                        }
+                        os[oOff + dst] = best;
+                        is[iOff + dst] = bestAt;
+                    }
+            }
+        });
+    }
+}

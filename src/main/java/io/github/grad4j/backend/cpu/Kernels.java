@@ -1,0 +1,45 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.BinaryOp;
+import io.github.grad4j.backend.ReduceOp;
+import io.github.grad4j.backend.UnaryOp;
+
+/**
+ * The innermost float32 loops of the CPU backend, in two implementations: {@link VectorKernels}
+ * (jdk.incubator.vector; only loaded when that module is present) and {@link ScalarKernels}.
+ * Everything around them (blocking, packing, threading, strides) is shared.
+ */
+interface Kernels {
+
+    /** What runs, for benchmark and log lines. */
+    String describe();
+
+    /** Rows of the GEMM register tile. */
+    int mr();
+
+    /** Columns of the GEMM register tile. */
+    int nr();
+
+    /**
+     * One register tile: c[cOff + r*ldc + j] = sum_p a[aOff + p*mr + r] * b[bOff + p*nr + j] for
+     * r &lt; mr, j &lt; nr, p &lt; kc, accumulating from zero over p in increasing order with fused
+     * multiply-add. (No "add to c" variant: branching on the accumulators after the loop made C2
+     * box the vectors, 15x slower; callers add a stored tile instead.)
+     */
+    void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc);
+
+    /**
+     * out[o + i] = op(x[xo + i*xs], y[yo + i*ys]) for i &lt; n, where xs and ys are 0 or 1.
+     * Returns false (having written nothing) when this op has no fast loop.
+     */
+    boolean binary(BinaryOp op, float[] x, int xo, int xs, float[] y, int yo, int ys, float[] out, int o, int n);
+
+    /** out[o + i] = op(x[xo + i]) for i &lt; n; false (nothing written) when this op has no fast loop. */
+    boolean unary(UnaryOp op, float[] x, int xo, float[] out, int o, int n, float a, float b);
+
+    /** SUM, MAX or MIN of x[xo .. xo + n), n &gt;= 1. MAX/MIN propagate NaN. */
+    float reduce(ReduceOp op, float[] x, int xo, int n);
+
+    /** acc[ao + i] = op(acc[ao + i], x[xo + i]) for i &lt; n (SUM adds; MAX/MIN propagate NaN). */
+    void accumulate(ReduceOp op, float[] acc, int ao, float[] x, int xo, int n);
+}

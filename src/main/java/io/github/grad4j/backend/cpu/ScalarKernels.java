@@ -1,0 +1,97 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.BinaryOp;
+import io.github.grad4j.backend.ReduceOp;
+import io.github.grad4j.backend.UnaryOp;
+
+/**
+ * Plain-Java float32 loops, used when jdk.incubator.vector is absent. The GEMM tile uses
+ * {@link Math#fma} in the same order as the vector tile, so both give bitwise identical products.
+ */
+final class ScalarKernels implements Kernels {
+    private static final int MR = 4;
+    private static final int NR = 16;
+
+    @Override
+    public String describe() {
+        return "scalar fallback (no jdk.incubator.vector), GEMM tile " + MR + "x" + NR;
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc) {
+        float[] acc = new float[MR * NR];
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR;
+            for (int r = 0; r < MR; r++) {
+                float av = a[aOff + p * MR + r];
+                for (int j = 0; j < NR; j++) acc[r * NR + j] = Math.fma(av, b[bi + j], acc[r * NR + j]);
+            }
+        }
+        for (int r = 0; r < MR; r++) {
+            for (int j = 0; j < NR; j++) {
+                int ci = cOff + r * ldc + j;
+                c[ci] = acc[r * NR + j];
+            }
+        }
+    }
+
+    /** The float32 result of a binary op; agrees with the reference's float64 result rounded. */
+    static float binary(BinaryOp op, float x, float y) {
+        switch (op) {
+            case ADD: return x + y;
+            case SUB: return x - y;
+            case MUL: return x * y;
+            case DIV: return x / y;
+            case MAX: return Math.max(x, y);
+            case MIN: return Math.min(x, y);
+            case GT: return x > y ? 1f : 0f;
+            case GE: return x >= y ? 1f : 0f;
+            case LT: return x < y ? 1f : 0f;
+            case LE: return x <= y ? 1f : 0f;
+            case EQ: return x == y ? 1f : 0f;
+            case NE: return x != y ? 1f : 0f;
+            default: return (float) io.github.grad4j.backend.reference.ReferenceBackend.binary(op, x, y);
+        }
+    }
+
+    static float combine(ReduceOp op, float acc, float x) {
+        switch (op) {
+            case SUM: return acc + x;
+            case MAX: return Math.max(acc, x);
+            default: return Math.min(acc, x);
+        }
+    }
+
+    @Override
+    public boolean binary(BinaryOp op, float[] x, int xo, int xs, float[] y, int yo, int ys, float[] out, int o, int n) {
+        for (int i = 0; i < n; i++) out[o + i] = binary(op, x[xo + i * xs], y[yo + i * ys]);
+        return true;
+    }
+
+    @Override
+    public boolean unary(UnaryOp op, float[] x, int xo, float[] out, int o, int n, float a, float b) {
+        return false;
+    }
+
+    @Override
+    public float reduce(ReduceOp op, float[] x, int xo, int n) {
+        float r = op == ReduceOp.SUM ? 0f : x[xo];
+        for (int i = 0; i < n; i++) r = combine(op, r, x[xo + i]);
+        return r;
+    }
+
+    @Override
+    public void accumulate(ReduceOp op, float[] acc, int ao, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) acc[ao + i] = combine(op, acc[ao + i], x[xo + i]);
+    }
+}

@@ -1,0 +1,224 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.BinaryOp;
+import io.github.grad4j.backend.ReduceOp;
+import io.github.grad4j.backend.UnaryOp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 loops on {@code FloatVector.SPECIES_PREFERRED} (16 lanes with AVX-512). Only loaded
+ * (reflectively, by {@link CpuBackend}) when the jdk.incubator.vector module is present.
+ */
+final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int MR = 8;
+    private static final int NR = 2 * L;
+
+    @Override
+    public String describe() {
+        return "Vector API, " + S + " (" + L + " float lanes), GEMM tile " + MR + "x" + NR;
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0, ai = aOff, bi = bOff; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector av;
+            av = FloatVector.broadcast(S, a[ai + 0]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, a[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+            av = FloatVector.broadcast(S, a[ai + 6]);
+            c60 = av.fma(b0, c60);
+            c61 = av.fma(b1, c61);
+            av = FloatVector.broadcast(S, a[ai + 7]);
+            c70 = av.fma(b0, c70);
+            c71 = av.fma(b1, c71);
+        }
+        c00.intoArray(c, cOff + 0 * ldc);
+        c01.intoArray(c, cOff + 0 * ldc + L);
+        c10.intoArray(c, cOff + 1 * ldc);
+        c11.intoArray(c, cOff + 1 * ldc + L);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + L);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + L);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + L);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + L);
+        c60.intoArray(c, cOff + 6 * ldc);
+        c61.intoArray(c, cOff + 6 * ldc + L);
+        c70.intoArray(c, cOff + 7 * ldc);
+        c71.intoArray(c, cOff + 7 * ldc + L);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    private static VectorOperators.Binary arithmetic(BinaryOp op) {
+        switch (op) {
+            case ADD: return VectorOperators.ADD;
+            case SUB: return VectorOperators.SUB;
+            case MUL: return VectorOperators.MUL;
+            case DIV: return VectorOperators.DIV;
+            case MAX: return VectorOperators.MAX;
+            case MIN: return VectorOperators.MIN;
+            default: return null;
+        }
+    }
+
+    private static VectorOperators.Comparison comparison(BinaryOp op) {
+        switch (op) {
+            case GT: return VectorOperators.GT;
+            case GE: return VectorOperators.GE;
+            case LT: return VectorOperators.LT;
+            case LE: return VectorOperators.LE;
+            case EQ: return VectorOperators.EQ;
+            case NE: return VectorOperators.NE;
+            default: return null;
+        }
+    }
+
+    @Override
+    public boolean binary(BinaryOp op, float[] x, int xo, int xs, float[] y, int yo, int ys, float[] out, int o, int n) {
+        VectorOperators.Binary f = arithmetic(op);
+        VectorOperators.Comparison cmp = f == null ? comparison(op) : null;
+        if (f == null && cmp == null) return false;
+        int bound = S.loopBound(n);
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+        if (xs == 1 && ys == 1) {
+            for (; i < bound; i += L) {
+                FloatVector u = FloatVector.fromArray(S, x, xo + i), v = FloatVector.fromArray(S, y, yo + i);
+                (f != null ? u.lanewise(f, v) : zero.blend(one, u.compare(cmp, v))).intoArray(out, o + i);
+            }
+        } else if (xs == 1) {
+            FloatVector v = FloatVector.broadcast(S, y[yo]);
+            for (; i < bound; i += L) {
+                FloatVector u = FloatVector.fromArray(S, x, xo + i);
+                (f != null ? u.lanewise(f, v) : zero.blend(one, u.compare(cmp, v))).intoArray(out, o + i);
+            }
+        } else if (ys == 1) {
+            FloatVector u = FloatVector.broadcast(S, x[xo]);
+            for (; i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(S, y, yo + i);
+                (f != null ? u.lanewise(f, v) : zero.blend(one, u.compare(cmp, v))).intoArray(out, o + i);
+            }
+        } else {
+            i = 0; // both broadcast: the scalar tail below fills everything
+        }
+        for (; i < n; i++) {
+            out[o + i] = ScalarKernels.binary(op, x[xo + i * xs], y[yo + i * ys]);
+        }
+        return true;
+    }
+
+    @Override
+    public boolean unary(UnaryOp op, float[] x, int xo, float[] out, int o, int n, float a, float b) {
+        switch (op) {
+            case NEG: case ABS: case SQRT: case RELU: case STEP: case CLAMP: case FILL:
+                break;
+            default:
+                return false;
+        }
+        int bound = S.loopBound(n);
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
+        FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, b);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector r;
+            switch (op) {
+                case NEG: r = v.neg(); break;
+                case ABS: r = v.abs(); break;
+                case SQRT: r = v.sqrt(); break;
+                case RELU: r = zero.blend(v, v.compare(VectorOperators.GT, 0f)); break;
+                case STEP: r = zero.blend(one, v.compare(VectorOperators.GT, 0f)); break;
+                case CLAMP: r = v.max(va).min(vb); break;
+                default: r = va; break; // FILL
+            }
+            r.intoArray(out, o + i);
+        }
+        for (; i < n; i++) out[o + i] = (float) io.github.grad4j.backend.reference.ReferenceBackend.unary(op, x[xo + i], a, b);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    @Override
+    public float reduce(ReduceOp op, float[] x, int xo, int n) {
+        int i = 0;
+        float r;
+        if (op == ReduceOp.SUM) {
+            int bound4 = n - n % (4 * L);
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (; i < bound4; i += 4 * L) {
+                s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+                s1 = s1.add(FloatVector.fromArray(S, x, xo + i + L));
+                s2 = s2.add(FloatVector.fromArray(S, x, xo + i + 2 * L));
+                s3 = s3.add(FloatVector.fromArray(S, x, xo + i + 3 * L));
+            }
+            for (; i < S.loopBound(n); i += L) s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
+            r = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) r += x[xo + i];
+            return r;
+        }
+        VectorOperators.Associative f = op == ReduceOp.MAX ? VectorOperators.MAX : VectorOperators.MIN;
+        r = x[xo];
+        int bound = S.loopBound(n);
+        if (bound > 0) {
+            FloatVector acc = FloatVector.fromArray(S, x, xo);
+            for (i = L; i < bound; i += L) acc = acc.lanewise(f, FloatVector.fromArray(S, x, xo + i));
+            // reduceLanes may not propagate NaN; lanewise MAX/MIN do, so check the lanes explicitly
+            VectorMask<Float> nan = acc.test(VectorOperators.IS_NAN);
+            r = nan.anyTrue() ? Float.NaN : acc.reduceLanes(f);
+        }
+        for (; i < n; i++) r = op == ReduceOp.MAX ? Math.max(r, x[xo + i]) : Math.min(r, x[xo + i]);
+        return r;
+    }
+
+    @Override
+    public void accumulate(ReduceOp op, float[] acc, int ao, float[] x, int xo, int n) {
+        VectorOperators.Binary f = op == ReduceOp.SUM ? VectorOperators.ADD
+                : op == ReduceOp.MAX ? VectorOperators.MAX : VectorOperators.MIN;
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(S, acc, ao + i).lanewise(f, FloatVector.fromArray(S, x, xo + i)).intoArray(acc, ao + i);
+        }
+        for (; i < n; i++) acc[ao + i] = ScalarKernels.combine(op, acc[ao + i], x[xo + i]);
+    }
+}
