@@ -14,13 +14,18 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "benchmarks: tokenizer";
+        return "benchmarks: gemm, tokenizer (figures and ratios against a baseline in the same run)";
     }
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
-        Options o = new Options("bench tokenizer [--text FILE]")
-                .positional("WHAT  tokenizer")
+        if (args.length > 0 && args[0].equals("gemm")) {
+            // the GEMM benchmark parses its own options (--quick)
+            return io.github.grad4j.backend.cpu.CpuBenchmarks.run(args);
+        }
+        Options o = new Options("bench gemm|tokenizer [options]")
+                .positional("WHAT  gemm: matrix-multiply GFLOP/s of the cpu backend against the reference\n"
+                        + "      tokenizer: GPT-2 BPE throughput in MB/s (--text FILE)")
                 .option("--text", "FILE", "text to tokenize (default: 1 MB of generated English-like text)", null)
                 .parse(args);
         if (o.helpRequested() || o.positional().isEmpty()) {
@@ -35,7 +40,7 @@ final class BenchCommand implements Command {
                 return Main.OK;
             }
             default:
-                throw new UsageException("unknown benchmark '" + what + "' (known: tokenizer)");
+                throw new UsageException("unknown benchmark '" + what + "' (known: gemm, tokenizer)");
         }
     }
 }

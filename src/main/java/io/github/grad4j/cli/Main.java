@@ -1,5 +1,7 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.backend.cpu.VectorLauncher;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -27,6 +29,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // The Vector API is an incubator module a jar manifest cannot add: restart this JVM with it
+        // (once) so the fast CPU kernels run; -Dgrad4j.relaunch=false disables this.
+        VectorLauncher.relaunchIfNeeded(Main.class, args);
         System.exit(run(args, System.out, System.err));
     }
 

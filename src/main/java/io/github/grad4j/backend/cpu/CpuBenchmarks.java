@@ -73,7 +73,9 @@ public final class CpuBenchmarks {
             b.matmul(x, y, out);
             t[r] = (System.nanoTime() - t0) * 1e-9;
         }
-        lastCpuRate = flop * reps / (processCpuNanos() - cpu0);
+        long cpuNanos = processCpuNanos() - cpu0;
+        // the OS reports CPU time in scheduler ticks: too short a run reads as 0, which is no figure
+        lastCpuRate = cpuNanos > 0 ? flop * reps / cpuNanos : Double.NaN;
         Arrays.sort(t);
         return flop / t[reps / 2] * 1e-9;
     }
