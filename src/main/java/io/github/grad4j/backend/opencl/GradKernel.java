@@ -195,8 +195,9 @@ final class GradKernel extends Kernel {
             }
         }
         if (sub == 11) {
+            // 0.5 x (1 + tanh(u)) written as x / (1 + exp(-2u)): no cancellation for large negative x
             float inner = 0.7978845608028654f * (x + 0.044715f * x * x * x);
-            r = 0.5f * x * (1f + tanh(inner));
+            r = x / (1f + exp(-2f * inner));
         }
         if (sub == 12) {
             r = pow(x, fa);

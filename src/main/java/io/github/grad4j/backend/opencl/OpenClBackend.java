@@ -13,6 +13,10 @@ import io.github.grad4j.backend.Strided;
 import io.github.grad4j.backend.UnaryOp;
 import io.github.grad4j.backend.reference.ReferenceBackend;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
@@ -40,7 +44,8 @@ import static io.github.grad4j.backend.opencl.GradKernel.*;
  * unreachable (phantom references, drained on each allocation). When nothing fits the backend
  * first asks the JVM to collect garbage, then grows the pool by copying it through the host
  * (counted as a transfer and a pool growth). Initial size: {@code -Dgrad4j.opencl.poolFloats}
- * (default 4 Mi floats, 16 MiB).
+ * (default 4 Mi floats, 16 MiB), never below the size the garbage collector leaves in place
+ * (see {@link #immovableFloats()}).
  *
  * <p>Host fallbacks (counted in {@code hostFallbacks} and in the byte counters): {@link #topk}
  * and {@link #solve} download their inputs, run the reference backend and upload the result.
@@ -103,10 +108,39 @@ public final class OpenClBackend implements Backend, AutoCloseable {
     public static OpenClBackend create(String selector) {
         checkOrdinals();
         OpenCLDevice device = Devices.choose(selector);
-        int poolFloats = Integer.getInteger("grad4j.opencl.poolFloats", 4 << 20);
-        OpenClBackend backend = new OpenClBackend(device, Math.max(poolFloats, PoolAllocator.ALIGN));
+        int poolFloats = Math.max(Integer.getInteger("grad4j.opencl.poolFloats", 4 << 20), immovableFloats());
+        OpenClBackend backend = new OpenClBackend(device, poolFloats);
         backend.selfTest();
         return backend;
+    }
+
+    /**
+     * The smallest pool the garbage collector will not move. Aparapi creates its OpenCL buffers
+     * over the Java arrays (CL_MEM_USE_HOST_PTR); when the collector moves an array that was not
+     * {@code put} just before, Aparapi re-creates the buffer from the stale host copy (data loss on
+     * GPUs) and PoCL crashed the JVM in a test. G1, ZGC and Shenandoah never move arrays of a
+     * region or more ("humongous"/large objects) in normal collections, so the pool is at least
+     * that large; collectors that compact everything (Serial, Parallel) are refused.
+     */
+    static int immovableFloats() {
+        List<String> names = new ArrayList<>();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) names.add(gc.getName());
+        String all = String.join(", ", names);
+        if (all.contains("G1")) {
+            long region = 32L << 20;
+            try {
+                HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+                region = Long.parseLong(hs.getVMOption("G1HeapRegionSize").getValue());
+            } catch (RuntimeException | LinkageError e) {
+                // keep the largest region size G1 picks by itself
+            }
+            return (int) Math.min(Integer.MAX_VALUE - 64, region / 4 + PoolAllocator.ALIGN);
+        }
+        if (all.contains("ZGC") || all.contains("Shenandoah")) return (32 << 20) / 4;
+        if (Boolean.getBoolean("grad4j.opencl.allowMovingGc")) return 8 << 20;
+        throw new IllegalStateException("opencl: the garbage collector (" + all + ") may move the device pool's Java "
+                + "array, which Aparapi cannot survive; run with -XX:+UseG1GC (the default on machines with 2+ CPUs "
+                + "and 2+ GB), ZGC or Shenandoah");
     }
 
     /** True when Aparapi's native library loaded and reports OpenCL (a device may still be missing). */
