@@ -27,10 +27,12 @@ final class PoolAllocator {
     int allocate(int size) {
         int need = rounded(size);
         for (Map.Entry<Integer, Integer> e : free.entrySet()) {
-            if (e.getValue() >= need) {
-                int at = e.getKey();
+            // read both before removing: TreeMap may reuse the removed entry for its successor
+            int at = e.getKey();
+            int length = e.getValue();
+            if (length >= need) {
                 free.remove(at);
-                if (e.getValue() > need) free.put(at + need, e.getValue() - need);
+                if (length > need) free.put(at + need, length - need);
                 used += need;
                 return at;
             }
