@@ -605,6 +605,10 @@ public final class OpenClBackend implements Backend, AutoCloseable {
             return;
         }
         int[] xs = x.strides(), ys = y.strides(), os = out.strides();
+        if (useTiledMatmul(m, n)) {
+            matmulTiled(x, y, out, m, k, n);
+            return;
+        }
         int[] xv = xs.clone(), yv = ys.clone();
         xv[r - 1] = 0;           // x[b, i, 0]: j does not move x
         yv[r - 2] = 0;           // y[b, 0, j]: i does not move y
@@ -615,6 +619,41 @@ public final class OpenClBackend implements Backend, AutoCloseable {
         p[I0 + 1] = xs[r - 1];
         p[I0 + 2] = ys[r - 2];
         launch("matmul", OP_MATMUL, out.numel());
+    }
+
+    /** "auto" (tiled when both M and N are at least {@value GradKernel#TILE}), "tiled" or "simple". */
+    private String matmulKernel = System.getProperty("grad4j.opencl.matmul", "auto");
+
+    /** For benchmarks: which matmul kernel to use ("auto", "tiled", "simple"). */
+    synchronized void setMatmulKernel(String kind) {
+        matmulKernel = kind;
+    }
+
+    private boolean useTiledMatmul(int m, int n) {
+        if (device.getMaxWorkGroupSize() < TILE * TILE || matmulKernel.equals("simple")) return false;
+        return matmulKernel.equals("tiled") || (m >= TILE && n >= TILE);
+    }
+
+    /**
+     * Local-memory tiled product: one work-group of TILE x TILE items per output tile; batches
+     * are addressed through layout A over the batch dims only.
+     */
+    private void matmulTiled(Strided x, Strided y, Strided out, int m, int k, int n) {
+        int r = out.rank();
+        int[] batch = Arrays.copyOf(out.shape(), r - 2);
+        Strided xb = new Strided(x.storage(), x.offset(), batch, Arrays.copyOf(x.strides(), r - 2));
+        Strided yb = new Strided(y.storage(), y.offset(), batch, Arrays.copyOf(y.strides(), r - 2));
+        Strided ob = new Strided(out.storage(), out.offset(), batch, Arrays.copyOf(out.strides(), r - 2));
+        new Elementwise(batch, xb, yb, ob).write();
+        int batches = 1;
+        for (int b : batch) batches *= b;
+        int tilesM = (m + TILE - 1) / TILE, tilesN = (n + TILE - 1) / TILE;
+        int[] v = {k, m, n, x.strides()[r - 2], x.strides()[r - 1], y.strides()[r - 2], y.strides()[r - 1],
+                out.strides()[r - 2], out.strides()[r - 1], tilesN, tilesM * tilesN, batches};
+        System.arraycopy(v, 0, p, I0, v.length);
+        long items = (long) batches * tilesM * tilesN * TILE * TILE;
+        if (items > Integer.MAX_VALUE) throw new IllegalArgumentException("opencl: matmul too large for one launch");
+        launch("matmul", OP_MATMUL_TILED, (int) items, device.createRange((int) items, TILE * TILE));
     }
 
     @Override

@@ -336,6 +336,18 @@ class OpenClKernelsTest {
 
     @Test
     void matmulShapesStridesAndBatches() {
+        try {
+            for (String kernel : new String[]{"simple", "tiled", "auto"}) {
+                cl.setMatmulKernel(kernel);
+                matmulCases(kernel);
+            }
+        } finally {
+            cl.setMatmulKernel("auto");
+        }
+        assertRanKernels();
+    }
+
+    private void matmulCases(String kernel) {
         int[][] mkn = {{1, 1, 1}, {3, 5, 7}, {1, 7, 1}, {17, 13, 19}, {33, 31, 35}, {2, 64, 3}, {16, 16, 16}};
         for (int[] d : mkn) {
             int m = d[0], k = d[1], n = d[2];
@@ -350,7 +362,7 @@ class OpenClKernelsTest {
                     Pair out = zeros(DType.FLOAT32, lo.storageSize);
                     REF.matmul(x.refView(lx), y.refView(ly), out.refView(lo));
                     cl.matmul(x.clView(lx), y.clView(ly), out.clView(lo));
-                    assertClose("matmul " + Arrays.toString(d) + " batch " + Arrays.toString(batch) + " " + kind, out, 1e-5);
+                    assertClose(kernel + " matmul " + Arrays.toString(d) + " batch " + Arrays.toString(batch) + " " + kind, out, 1e-5);
                 }
             }
         }
@@ -365,8 +377,7 @@ class OpenClKernelsTest {
         Layout la = layout(new int[]{3, 5}, "contiguous"), lb = layout(new int[]{5, 7}, "contiguous");
         REF.matmul(a.refView(la), b.refView(lb), c.refView(layout(new int[]{3, 7}, "transposed")));
         cl.matmul(a.clView(la), b.clView(lb), c.clView(layout(new int[]{3, 7}, "transposed")));
-        assertClose("matmul into a transposed output", c, 1e-5);
-        assertRanKernels();
+        assertClose(kernel + " matmul into a transposed output", c, 1e-5);
     }
 
     private static int[] concat(int[] batch, int a, int b) {
