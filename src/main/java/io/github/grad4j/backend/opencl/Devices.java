@@ -71,6 +71,11 @@ public final class Devices {
         throw new IllegalStateException("opencl: no device matches '" + sel + "'");
     }
 
+    /** {@code java -cp grad4j.jar io.github.grad4j.backend.opencl.Devices}: see {@link #run(String[])}. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
     /** The {@code devices} command: prints platforms and devices; exit code 0 when at least one exists. */
     public static int run(String[] args) {
         return run(System.out);
