@@ -107,6 +107,12 @@ public final class OpenClBackend implements Backend, AutoCloseable {
      */
     public static OpenClBackend create(String selector) {
         checkOrdinals();
+        try {
+            Class.forName("com.aparapi.Kernel", false, OpenClBackend.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new IllegalStateException("opencl: Aparapi is not on the class path (com.aparapi:aparapi is an "
+                    + "optional dependency: add it, or use the executable jar)", e);
+        }
         OpenCLDevice device = Devices.choose(selector);
         int poolFloats = Math.max(Integer.getInteger("grad4j.opencl.poolFloats", 4 << 20), immovableFloats());
         OpenClBackend backend = new OpenClBackend(device, poolFloats);
