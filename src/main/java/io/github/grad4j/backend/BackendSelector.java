@@ -6,7 +6,8 @@ import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 
 /**
- * Picks a backend by name: "cpu", "opencl" or "auto" (OpenCL when a device works, else the CPU).
+ * Picks a backend by name: "cpu", "opencl", "auto" (OpenCL when a device works, else the CPU) or
+ * "reference" (the plain specification backend).
  *
  * <p>The OpenCL backend is loaded by reflection, so that this class, and everything an embedder
  * using only the CPU touches, runs without Aparapi (an optional dependency) on the class path.
@@ -25,6 +26,8 @@ public final class BackendSelector {
         switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "cpu":
                 return cpu();
+            case "reference":
+                return ReferenceBackend.INSTANCE;
             case "opencl":
                 return openCl();
             case "auto":
@@ -38,13 +41,13 @@ public final class BackendSelector {
                     return cpu;
                 }
             default:
-                throw new IllegalArgumentException("unknown backend '" + name + "'; expected cpu, opencl or auto");
+                throw new IllegalArgumentException("unknown backend '" + name + "'; expected cpu, opencl, auto or reference");
         }
     }
 
-    /** The CPU backend. */
+    /** The fast CPU backend (float32 Vector API kernels; plain loops where the module is absent). */
     public static Backend cpu() {
-        return ReferenceBackend.INSTANCE;
+        return io.github.grad4j.backend.cpu.CpuBackend.create();
     }
 
     /** A new OpenCL backend on the default device; IllegalStateException with the reason when impossible. */

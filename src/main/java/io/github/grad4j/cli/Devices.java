@@ -1,8 +1,7 @@
 package io.github.grad4j.cli;
 
 import io.github.grad4j.backend.Backend;
-import io.github.grad4j.backend.cpu.CpuBackend;
-import io.github.grad4j.backend.reference.ReferenceBackend;
+import io.github.grad4j.backend.BackendSelector;
 import io.github.grad4j.tensor.Backends;
 
 import java.io.PrintStream;
@@ -13,18 +12,26 @@ public final class Devices {
     }
 
     /**
-     * cpu: the fast float32 backend; reference: the plain specification backend; opencl and auto
-     * are handled by the OpenCL backend when it is on the class path.
+     * cpu (fast float32 kernels), reference (the plain specification), opencl (fails with the reason
+     * when no OpenCL device works: exit code 3), auto (OpenCL if it works, else cpu, and says so).
      */
     public static Backend select(String name, PrintStream log) {
         Backend b;
-        switch (name) {
-            case "cpu": b = CpuBackend.create(); break;
-            case "reference": b = ReferenceBackend.INSTANCE; break;
-            default:
-                throw new UsageException("unknown --device '" + name + "' (known: cpu, reference)");
+        try {
+            b = BackendSelector.select(name, log);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("unknown --device '" + name + "' (known: cpu, opencl, auto, reference)");
+        } catch (IllegalStateException e) {
+            throw new EnvironmentException(e.getMessage());
         }
         Backends.setDefault(b);
         return b;
+    }
+
+    /** The machine lacks something the command needs (exit code 3). */
+    public static final class EnvironmentException extends RuntimeException {
+        public EnvironmentException(String message) {
+            super(message);
+        }
     }
 }

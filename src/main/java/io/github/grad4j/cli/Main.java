@@ -25,6 +25,7 @@ public final class Main {
         List<Command> list = new ArrayList<>();
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
+        list.add(new DevicesCommand());
         return list;
     }
 
@@ -63,6 +64,10 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, bestWords, args.length);
         try {
             return best.run(rest, out);
+        } catch (Devices.EnvironmentException e) {
+            err.println("grad4j " + best.name() + ": error: " + e.getMessage());
+            if (verbose) e.printStackTrace(err);
+            return ENVIRONMENT;
         } catch (UsageException e) {
             err.println("grad4j " + best.name() + ": error: " + e.getMessage());
             if (verbose) e.printStackTrace(err);
