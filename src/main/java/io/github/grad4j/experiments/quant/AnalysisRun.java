@@ -60,7 +60,8 @@ final class AnalysisRun {
     private AnalysisRun() {
     }
 
-    static Result run(Spec spec, int steps, int size, int channels, double initialShrink) {
+    /** Trains the ranges of one task; steps.csv rows are kept for every {@code recordEvery}-th step (and the last). */
+    static Result run(Spec spec, int steps, int size, int channels, double initialShrink, int recordEvery) {
         AnalysisTask task = new AnalysisTask(spec.dataset(), spec.parameterization(), spec.bits(), spec.seed(), size, channels,
                 initialShrink);
         RangeOptimizer optimizer = RangeOptimizer.of(spec.optimizer(), spec.lr());
@@ -94,9 +95,10 @@ final class AnalysisRun {
                     double[] in = p.getValue().inside().toDoubleArray(), below = p.getValue().below().toDoubleArray(),
                             above = p.getValue().above().toDoubleArray();
                     double norm = 0;
+                    boolean keep = t % recordEvery == 0 || t == steps - 1;
                     for (int c = 0; c < value.length; c++) {
                         norm += g[c] * g[c];
-                        rows.append(spec.key()).append(',').append(t).append(',').append(q.getKey()).append(',').append(p.getKey())
+                        if (keep) rows.append(spec.key()).append(',').append(t).append(',').append(q.getKey()).append(',').append(p.getKey())
                                 .append(',').append(c).append(',').append(num(value[c])).append(',').append(num(g[c]))
                                 .append(',').append(num(in[c])).append(',').append(num(below[c])).append(',').append(num(above[c]))
                                 .append(',').append(num(lo[c])).append(',').append(num(hi[c])).append('\n');
