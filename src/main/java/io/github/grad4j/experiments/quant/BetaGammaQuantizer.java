@@ -71,6 +71,7 @@ public final class BetaGammaQuantizer extends Quantizer {
         return Math.log(r / (1 - r));
     }
 
+    /** Whether beta and gamma are logits passed through a sigmoid (OmniQuant) rather than used directly. */
     public boolean usesSigmoid() {
         return sigmoid;
     }

@@ -15,9 +15,11 @@ public record QuantConfig(int bits, int channelAxis, ZeroPointRounding zeroPoint
 
     /** Marker for {@link #channelAxis}: one range for the whole tensor. */
     public static final int PER_TENSOR = Integer.MIN_VALUE;
+    /** The supported bit widths, 2..16 as the project specifies (1 bit leaves N = 1: a two-level grid, not worth an asymmetric range). */
     public static final int MIN_BITS = 2;
     public static final int MAX_BITS = 16;
 
+    /** Validates bits (named in the error) and the rounding. */
     public QuantConfig {
         if (bits < MIN_BITS || bits > MAX_BITS) {
             throw new IllegalArgumentException("bits = " + bits + " is out of range [" + MIN_BITS + ", " + MAX_BITS + "]");
@@ -36,14 +38,17 @@ public record QuantConfig(int bits, int channelAxis, ZeroPointRounding zeroPoint
         return new QuantConfig(bits, axis, ZeroPointRounding.STE, false);
     }
 
+    /** The same config with another zero-point rounding. */
     public QuantConfig withZeroPointRounding(ZeroPointRounding rounding) {
         return new QuantConfig(bits, channelAxis, rounding, lsqGradScale);
     }
 
+    /** The same config with the LSQ gradient scale on or off. */
     public QuantConfig withLsqGradScale(boolean on) {
         return new QuantConfig(bits, channelAxis, zeroPointRounding, on);
     }
 
+    /** Whether each channel has its own range. */
     public boolean isPerChannel() {
         return channelAxis != PER_TENSOR;
     }

@@ -173,6 +173,7 @@ public final class QuantGradientAnalysis {
         return summary;
     }
 
+    /** Runs {@link #run} and exits with its status (for {@code java -cp ... QuantGradientAnalysis --quick}). */
     public static void main(String[] args) {
         System.exit(run(args));
     }

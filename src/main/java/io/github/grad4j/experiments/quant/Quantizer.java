@@ -44,10 +44,12 @@ public abstract class Quantizer extends Module {
         }
     }
 
+    /** Bit width, granularity, zero-point rounding, LSQ flag. */
     public QuantConfig config() {
         return config;
     }
 
+    /** Which parameterization this quantizer learns. */
     public abstract Parameterization parameterization();
 
     /** Shape of every range parameter. */

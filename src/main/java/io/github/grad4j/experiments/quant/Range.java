@@ -10,6 +10,7 @@ import java.util.Arrays;
  * against the input along the channel axis (e.g. [C, 1] for weights [C, K] with axis 0).
  */
 public record Range(Tensor min, Tensor max) {
+    /** Checks that min and max have the same shape. */
     public Range {
         if (!Arrays.equals(min.shape(), max.shape())) {
             throw new IllegalArgumentException("range: min " + Shape.str(min.shape()) + " and max "
@@ -17,10 +18,12 @@ public record Range(Tensor min, Tensor max) {
         }
     }
 
+    /** The minimum of every channel, in row-major order. */
     public double[] minValues() {
         return min.toDoubleArray();
     }
 
+    /** The maximum of every channel, in row-major order. */
     public double[] maxValues() {
         return max.toDoubleArray();
     }
