@@ -25,6 +25,7 @@ public final class Main {
         List<Command> list = new ArrayList<>();
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
+        list.add(new QuantAnalyzeCommand());
         list.add(new DevicesCommand());
         return list;
     }

@@ -23,13 +23,13 @@ import java.util.concurrent.Future;
  * <p>Outputs under the output folder: {@code steps.csv} (long format, one row per run, step,
  * quantizer, parameter and channel), {@code losses.csv}, {@code runs.csv}, {@code cells.csv}
  * (seeds aggregated), {@code grad_scaling.csv}, {@code toy_table.md}, {@code summary.txt}, and
- * {@code plots/} (plot data; PNGs once {@link QuantPlots#reportRenderer()} is wired).
+ * {@code plots/} (PNG plots and the data behind each).
  * Deterministic given the seed: runs are independent and written in grid order whatever the threads.
  */
 public final class QuantGradientAnalysis {
 
     /** The grid and run sizes. */
-    record Grid(List<AnalysisTask.Dataset> datasets, List<Parameterization> params, int[] bits, double[] lrs,
+    public record Grid(List<AnalysisTask.Dataset> datasets, List<Parameterization> params, int[] bits, double[] lrs,
                 List<RangeOptimizer.Kind> optimizers, int seeds, int steps, int size, int channels, int toyN, int recordEvery) {
         int runCount() {
             return datasets.size() * params.size() * bits.length * lrs.length * optimizers.size() * seeds;
@@ -43,7 +43,7 @@ public final class QuantGradientAnalysis {
     }
 
     /** About a minute on two free cores: 6 learning rates (1e-5..1e0), 2 seeds, 30 steps, 1024 values, every step recorded. */
-    static Grid quickGrid() {
+    public static Grid quickGrid() {
         return new Grid(List.of(AnalysisTask.Dataset.values()), List.of(Parameterization.values()), BITS,
                 logGrid(-5, 0, 1), List.of(RangeOptimizer.Kind.values()), 2, 30, 1024, 4, 1 << 18, 1);
     }
@@ -52,7 +52,7 @@ public final class QuantGradientAnalysis {
      * 11 learning rates (half decades 1e-5..1e0), 3 seeds, 100 steps, 2048 values, 8 channels; steps.csv
      * keeps every 5th step (losses.csv keeps all) so that it stays in the hundreds of megabytes.
      */
-    static Grid fullGrid() {
+    public static Grid fullGrid() {
         return new Grid(List.of(AnalysisTask.Dataset.values()), List.of(Parameterization.values()), BITS,
                 logGrid(-5, 0, 2), List.of(RangeOptimizer.Kind.values()), 3, 100, 2048, 8, 1 << 20, 5);
     }
@@ -136,7 +136,7 @@ public final class QuantGradientAnalysis {
     }
 
     /** Runs the grid and the toy table, writes every output under {@code out}, prints the summary. */
-    static AnalysisSummary analyze(Grid g, Path out, long seed, int threads, QuantPlots.Renderer renderer)
+    public static AnalysisSummary analyze(Grid g, Path out, long seed, int threads, QuantPlots.Renderer renderer)
             throws IOException, InterruptedException {
         Files.createDirectories(out);
         long t0 = System.nanoTime();

@@ -1,5 +1,8 @@
 package io.github.grad4j.experiments.quant;
 
+import io.github.grad4j.report.HeatMap;
+import io.github.grad4j.report.LinePlot;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,12 +57,31 @@ public final class QuantPlots {
     private QuantPlots() {
     }
 
-    /**
-     * The renderer backed by {@code io.github.grad4j.report} (PNG). NOT YET WIRED: the report package is
-     * not in this branch; the lead replaces this body with an adapter to its LinePlot and HeatMap.
-     */
+    /** The renderer backed by {@code io.github.grad4j.report}: line plots and heat maps as PNG. */
     public static Renderer reportRenderer() {
-        return DATA_ONLY;
+        return new Renderer() {
+            @Override
+            public void lines(Path png, String title, String xLabel, String yLabel, boolean logX, boolean logY,
+                              Map<String, double[][]> series) throws IOException {
+                LinePlot plot = new LinePlot().title(title).xLabel(xLabel).yLabel(yLabel).logX(logX).logY(logY);
+                for (Map.Entry<String, double[][]> e : series.entrySet()) {
+                    double[][] xy = e.getValue();
+                    // a log axis cannot show zero or negative values: those points are gaps, as divergence is
+                    double[] y = xy[1].clone();
+                    if (logY) for (int i = 0; i < y.length; i++) if (!(y[i] > 0)) y[i] = Double.NaN;
+                    plot.series(e.getKey(), xy[0], y);
+                }
+                plot.writePng(png);
+            }
+
+            @Override
+            public void heatMap(Path png, String title, String rowLabel, String columnLabel, String[] rowTicks,
+                                String[] columnTicks, double[][] values) throws IOException {
+                new HeatMap().title(title).xLabel(columnLabel).yLabel(rowLabel).values(values)
+                        .rowLabels(rowTicks).columnLabels(columnTicks).annotate(true).nanLabel("div")
+                        .colorBarLabel("log10 final loss").writePng(png);
+            }
+        };
     }
 
     /** Writes every plot's data under {@code dir} and draws it with {@code renderer}; returns the PNG paths asked for. */
