@@ -23,6 +23,8 @@ public final class Main {
         List<Command> list = new ArrayList<>();
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
+        list.add(new FewShotTrainCommand());
+        list.add(new FewShotEvalCommand());
         return list;
     }
 
