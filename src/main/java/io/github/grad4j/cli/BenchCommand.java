@@ -1,12 +1,40 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.backend.cpu.CpuBenchmarks;
 import io.github.grad4j.experiments.gpt2.tokenizer.TokenizerBenchmark;
+import io.github.grad4j.experiments.meta.FewShotBenchmark;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** {@code bench WHAT}: benchmarks that print figures and ratios against a baseline run in the same process. */
+/**
+ * {@code bench WHAT [options]}: benchmarks that print figures and, where one exists, a ratio
+ * against a baseline measured in the same process. Each benchmark parses its own options.
+ */
 final class BenchCommand implements Command {
+
+    /** One benchmark: a line of help and a runner over the remaining arguments. */
+    private record Bench(String help, Runner runner) {
+    }
+
+    @FunctionalInterface
+    private interface Runner {
+        int run(String[] args, PrintStream out) throws Exception;
+    }
+
+    private static Map<String, Bench> benches() {
+        Map<String, Bench> m = new LinkedHashMap<>();
+        m.put("gemm", new Bench("matrix-multiply GFLOP/s of the cpu backend vs the reference [--quick]",
+                (args, out) -> CpuBenchmarks.run(prepend("gemm", args))));
+        m.put("tokenizer", new Bench("GPT-2 BPE throughput in MB/s [--text FILE]", BenchCommand::tokenizer));
+        m.put("fewshot", new Bench("time per few-shot training episode [--method protonet|tpn --way --shot ...]",
+                BenchCommand::fewshot));
+        return m;
+    }
+
     @Override
     public String name() {
         return "bench";
@@ -14,33 +42,65 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "benchmarks: gemm, tokenizer (figures and ratios against a baseline in the same run)";
+        return "benchmarks: " + String.join(", ", benches().keySet());
     }
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
-        if (args.length > 0 && args[0].equals("gemm")) {
-            // the GEMM benchmark parses its own options (--quick)
-            return io.github.grad4j.backend.cpu.CpuBenchmarks.run(args);
+        Map<String, Bench> benches = benches();
+        if (args.length == 0 || args[0].equals("--help")) {
+            StringBuilder sb = new StringBuilder("usage: java -jar grad4j.jar bench WHAT [options]   (bench WHAT --help)\n\n");
+            for (Map.Entry<String, Bench> e : benches.entrySet()) {
+                sb.append(String.format("  %-12s %s%n", e.getKey(), e.getValue().help()));
+            }
+            out.print(sb);
+            return args.length == 0 ? Main.USAGE : Main.OK;
         }
-        Options o = new Options("bench gemm|tokenizer [options]")
-                .positional("WHAT  gemm: matrix-multiply GFLOP/s of the cpu backend against the reference\n"
-                        + "      tokenizer: GPT-2 BPE throughput in MB/s (--text FILE)")
+        Bench b = benches.get(args[0]);
+        if (b == null) throw new UsageException("unknown benchmark '" + args[0] + "' (known: " + String.join(", ", benches.keySet()) + ")");
+        return b.runner().run(Arrays.copyOfRange(args, 1, args.length), out);
+    }
+
+    private static String[] prepend(String first, String[] rest) {
+        String[] all = new String[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
+    private static int tokenizer(String[] args, PrintStream out) throws Exception {
+        Options o = new Options("bench tokenizer [--text FILE]")
                 .option("--text", "FILE", "text to tokenize (default: 1 MB of generated English-like text)", null)
                 .parse(args);
-        if (o.helpRequested() || o.positional().isEmpty()) {
-            out.print(o.help(summary()));
-            return o.helpRequested() ? Main.OK : Main.USAGE;
+        if (o.helpRequested()) {
+            out.print(o.help("GPT-2 BPE tokenizer throughput (median of 5 runs after warm-up)"));
+            return Main.OK;
         }
-        String what = o.positional().get(0);
-        switch (what) {
-            case "tokenizer": {
-                String text = o.stringOrNull("--text");
-                out.println(TokenizerBenchmark.run(text == null ? null : Path.of(text)));
-                return Main.OK;
-            }
-            default:
-                throw new UsageException("unknown benchmark '" + what + "' (known: gemm, tokenizer)");
+        String text = o.stringOrNull("--text");
+        out.println(TokenizerBenchmark.run(text == null ? null : Path.of(text)));
+        return Main.OK;
+    }
+
+    private static int fewshot(String[] args, PrintStream out) throws Exception {
+        Options o = new Options("bench fewshot [options]")
+                .option("--method", "protonet|tpn", "the learner", "protonet")
+                .option("--way", "N", "classes per episode", "5")
+                .option("--shot", "K", "support images per class", "5")
+                .option("--query", "Q", "queries per class", "15")
+                .option("--filters", "N", "Conv-4 channels", "64")
+                .option("--image-size", "S", "image side", "28")
+                .option("--steps", "N", "timed episodes (after 2 warm-up episodes)", "5")
+                .option("--device", "cpu|opencl|auto|reference", "where to compute", "cpu")
+                .parse(args);
+        if (o.helpRequested()) {
+            out.print(o.help("Time per episode: forward + backward + Adam step, median over the timed episodes"));
+            return Main.OK;
         }
+        String device = o.string("--device");
+        Devices.select(device, out);
+        out.println("device " + device + ": " + FewShotBenchmark.time(o.string("--method"), o.integer("--way"),
+                o.integer("--shot"), o.integer("--query"), o.integer("--filters"), o.integer("--image-size"), 2,
+                o.integer("--steps")));
+        return Main.OK;
     }
 }

@@ -26,6 +26,8 @@ public final class Main {
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
         list.add(new QuantAnalyzeCommand());
+        list.add(new FewShotTrainCommand());
+        list.add(new FewShotEvalCommand());
         list.add(new DevicesCommand());
         return list;
     }
