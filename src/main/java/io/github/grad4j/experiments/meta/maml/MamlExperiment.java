@@ -106,6 +106,10 @@ public final class MamlExperiment {
     }
 
     private static MetaLearner learner(Options o, ImageDataset data, Rng rng) {
+        if (!o.string("--device").equals("cpu")) {
+            throw new UsageException("--device " + o.string("--device") + ": this runner computes on the default "
+                    + "backend only (cpu); it is backend-agnostic, but choosing a backend is the CLI's job");
+        }
         DType dtype = dtype(o);
         BaseNetwork net = BaseNetwork.conv4(1, data.height(), o.integer("--filters"), o.integer("--ways"), rng, dtype);
         return new MetaLearner(net, config(o), rng, dtype);
@@ -230,8 +234,10 @@ public final class MamlExperiment {
 
     /**
      * {@code bench}: time per meta-batch and heap for second-order meta-training at the real setting.
-     * Memory is the sum over heap memory pools of their peak usage ({@link MemoryPoolMXBean#getPeakUsage},
-     * reset after warm-up), and the heap in use after {@code System.gc()} for comparison.
+     * Memory: the sum over heap memory pools of their peak usage ({@link MemoryPoolMXBean#getPeakUsage},
+     * reset after warm-up; an upper bound that includes garbage not yet collected), and the heap in
+     * use after {@code System.gc()} (Runtime total - free) while one task's graph is alive: the live
+     * cost of the second-order graph.
      */
     public static int bench(String[] args) throws IOException {
         return bench(args, System.out);
@@ -274,6 +280,12 @@ public final class MamlExperiment {
         }
         long peak = peakHeap();
         long retainedAfter = heapAfterGc();
+        // the live cost of second order: one task's graph (all inner steps) held while measuring
+        Task probe = batches.get(1).get(0);
+        MetaLearner.Outcome alive = learner.metaObjective(probe, noise);
+        long withGraph = heapAfterGc();
+        alive.objective().backward();
+        learner.metaParameters().values().forEach(p -> p.setGrad(null));
         java.util.Arrays.sort(seconds);
         MetaLearnerConfig c = learner.config();
         out.printf("setting: %s, Conv-4 %d filters, %d-way any-shot up to %d shots (mean support %.1f), %d queries/class, "
@@ -287,6 +299,9 @@ public final class MamlExperiment {
         out.printf("peak heap during the timed steps (sum of heap pool peaks): %.1f MiB; heap after GC: %.1f MiB before, "
                 + "%.1f MiB after; -Xmx %.0f MiB%n", peak / 1048576.0, retainedBefore / 1048576.0,
                 retainedAfter / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
+        out.printf("live heap after GC with one task's meta-objective graph alive (support %d, query %d): %.1f MiB "
+                + "(%.1f MiB above the idle heap)%n", probe.supportSize(), probe.querySize(), withGraph / 1048576.0,
+                (withGraph - retainedAfter) / 1048576.0);
         return Main.OK;
     }
 
