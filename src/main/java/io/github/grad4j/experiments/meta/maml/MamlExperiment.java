@@ -1,0 +1,327 @@
+package io.github.grad4j.experiments.meta.maml;
+
+import io.github.grad4j.backend.DType;
+import io.github.grad4j.cli.Main;
+import io.github.grad4j.cli.Options;
+import io.github.grad4j.cli.UsageException;
+import io.github.grad4j.experiments.meta.data.EpisodeSampler;
+import io.github.grad4j.experiments.meta.data.EpisodeSpec;
+import io.github.grad4j.experiments.meta.data.FashionMnist;
+import io.github.grad4j.experiments.meta.data.ImageDataset;
+import io.github.grad4j.experiments.meta.data.OmniglotLoader;
+import io.github.grad4j.io.SafeTensors;
+import io.github.grad4j.optim.Adam;
+import io.github.grad4j.report.CsvWriter;
+import io.github.grad4j.tensor.Rng;
+import io.github.grad4j.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runners for MAML, Meta-SGD and Bayesian-TAML on any-shot Omniglot (meta-train on the minimal split
+ * small1, meta-test on small2) with Fashion-MNIST as the out-of-distribution test set. Library entry
+ * points for the CLI: {@link #train}, {@link #eval} and {@link #bench} take the command's arguments
+ * and return an exit code ({@link Main#OK}, ...); {@code --help} lists the options.
+ */
+public final class MamlExperiment {
+    private MamlExperiment() {
+    }
+
+    private static Options options(String usage) {
+        return new Options(usage)
+                .option("--method", "maml|metasgd|btaml", "meta-learner", "btaml")
+                .flag("--no-omega", "Bayesian-TAML ablation: no class-imbalance weights")
+                .flag("--no-gamma", "Bayesian-TAML ablation: no per-layer step scales")
+                .flag("--no-z", "Bayesian-TAML ablation: no initialization modulation")
+                .flag("--first-order", "detach inner gradients (first-order approximation)")
+                .option("--omniglot", "DIR", "folder with the Omniglot zips (default ../shared/data/omniglot, "
+                        + "or -Dgrad4j.shared=DIR)", null)
+                .option("--train-split", "NAME", "meta-train split", "images_background_small1.zip")
+                .option("--test-split", "NAME", "meta-test split", "images_background_small2.zip")
+                .option("--fashion-mnist", "DIR", "Fashion-MNIST IDX folder for OOD tests ('none' skips)",
+                        FashionMnist.defaultDirectory().toString())
+                .option("--ways", "N", "classes per task", "5")
+                .option("--max-shot", "K", "any-shot: shots per class drawn from 1..K", "5")
+                .option("--queries", "Q", "queries per class", "15")
+                .option("--filters", "F", "Conv-4 filters", "32")
+                .option("--inner-lr", "A", "MAML inner step size (Meta-SGD: initial step sizes 0.01)", "0.5")
+                .option("--inner-steps", "S", "inner steps at meta-train", "5")
+                .option("--test-inner-steps", "S", "inner steps at meta-test", "10")
+                .option("--test-samples", "M", "Monte Carlo samples of the balancing variables at meta-test", "10")
+                .option("--meta-batch", "B", "tasks per meta-update", "4")
+                .option("--outer-lr", "LR", "Adam learning rate", "1e-3")
+                .option("--dtype", "float32|float64", "working precision", "float32")
+                .common("runs/maml");
+    }
+
+    private static MetaLearnerConfig config(Options o) {
+        int maxShot = o.integer("--max-shot");
+        MetaLearnerConfig c;
+        switch (o.string("--method")) {
+            case "maml" -> c = MetaLearnerConfig.maml(o.real("--inner-lr"), maxShot);
+            case "metasgd" -> c = MetaLearnerConfig.metaSgd(maxShot);
+            case "btaml" -> c = MetaLearnerConfig.bayesianTaml(maxShot)
+                    .withBalancing(!o.has("--no-omega"), !o.has("--no-gamma"), !o.has("--no-z"));
+            default -> throw new UsageException("--method must be maml, metasgd or btaml, got '" + o.string("--method") + "'");
+        }
+        if (!o.string("--method").equals("btaml") && (o.has("--no-omega") || o.has("--no-gamma") || o.has("--no-z"))) {
+            throw new UsageException("--no-omega / --no-gamma / --no-z apply to --method btaml only");
+        }
+        return c.withInnerSteps(o.integer("--inner-steps"), o.integer("--test-inner-steps"))
+                .withFirstOrder(o.has("--first-order")).withTestSamples(o.integer("--test-samples"));
+    }
+
+    private static DType dtype(Options o) {
+        return switch (o.string("--dtype")) {
+            case "float32" -> DType.FLOAT32;
+            case "float64" -> DType.FLOAT64;
+            default -> throw new UsageException("--dtype must be float32 or float64");
+        };
+    }
+
+    private static Path omniglotDir(Options o) {
+        String dir = o.stringOrNull("--omniglot");
+        if (dir != null) return Path.of(dir);
+        String shared = System.getProperty("grad4j.shared");
+        return (shared == null || shared.isBlank() ? Path.of("..", "shared") : Path.of(shared)).resolve("data").resolve("omniglot");
+    }
+
+    private static ImageDataset omniglot(Options o, String split) throws IOException {
+        Path p = omniglotDir(o).resolve(o.string(split));
+        if (!Files.exists(p)) {
+            throw new IllegalArgumentException("Omniglot split not found at " + p.toAbsolutePath().normalize()
+                    + " (give --omniglot DIR or -Dgrad4j.shared=DIR)");
+        }
+        return OmniglotLoader.load(p);
+    }
+
+    private static MetaLearner learner(Options o, ImageDataset data, Rng rng) {
+        if (!o.string("--device").equals("cpu")) {
+            throw new UsageException("--device " + o.string("--device") + ": this runner computes on the default "
+                    + "backend only (cpu); it is backend-agnostic, but choosing a backend is the CLI's job");
+        }
+        DType dtype = dtype(o);
+        BaseNetwork net = BaseNetwork.conv4(1, data.height(), o.integer("--filters"), o.integer("--ways"), rng, dtype);
+        return new MetaLearner(net, config(o), rng, dtype);
+    }
+
+    private static EpisodeSpec spec(Options o) {
+        return EpisodeSpec.anyShot(o.integer("--ways"), o.integer("--max-shot"), o.integer("--queries"));
+    }
+
+    /**
+     * {@code train}: meta-trains for {@code --iterations} meta-batches, writes {@code train.csv},
+     * {@code meta_parameters.safetensors}, then meta-tests like {@link #eval}.
+     */
+    public static int train(String[] args) throws IOException {
+        return train(args, System.out);
+    }
+
+    public static int train(String[] args, PrintStream out) throws IOException {
+        Options o = options("fewshot train --method maml|metasgd|btaml [options]")
+                .option("--iterations", "N", "meta-batches to train", "100")
+                .option("--test-tasks", "N", "test tasks per test set after training (0: none)", "100")
+                .parse(args);
+        if (o.helpRequested()) {
+            out.print(o.help("Meta-trains MAML / Meta-SGD / Bayesian-TAML on any-shot Omniglot small1."));
+            return Main.OK;
+        }
+        long seed = o.longValue("--seed");
+        Rng rng = new Rng(seed);
+        ImageDataset trainData = omniglot(o, "--train-split");
+        MetaLearner learner = learner(o, trainData, rng);
+        EpisodeSampler sampler = new EpisodeSampler(trainData, spec(o), seed);
+        Adam adam = new Adam(learner.metaParameters(), o.real("--outer-lr"));
+        Path outDir = o.path("--out");
+        Files.createDirectories(outDir);
+        CsvWriter log = new CsvWriter("iteration", "query_loss", "kl", "query_accuracy", "seconds");
+        int iterations = o.integer("--iterations"), batch = o.integer("--meta-batch");
+        Rng noise = rng.fork();
+        long start = System.nanoTime();
+        for (int it = 1; it <= iterations; it++) {
+            List<Task> tasks = new ArrayList<>();
+            for (int b = 0; b < batch; b++) tasks.add(Task.from(sampler.next(), learner.dtype()));
+            MetaLearner.StepStats s = learner.metaTrainStep(tasks, adam, noise);
+            if (!Double.isFinite(s.queryLoss())) {
+                out.println("diverged at iteration " + it + ": query loss " + s.queryLoss());
+                return Main.FAILURE;
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            log.row(it, s.queryLoss(), s.kl(), s.accuracy(), seconds);
+            if (it == 1 || it % 10 == 0 || it == iterations) {
+                out.printf("iteration %d/%d: query loss %.4f, kl %.3f, query accuracy %.3f, %.1f s%n", it, iterations,
+                        s.queryLoss(), s.kl(), s.accuracy(), seconds);
+            }
+        }
+        log.write(outDir.resolve("train.csv"));
+        Map<String, Tensor> state = new LinkedHashMap<>(learner.metaParameters());
+        SafeTensors.save(outDir.resolve("meta_parameters.safetensors"), state,
+                Map.of("method", o.string("--method"), "seed", Long.toString(seed)));
+        int testTasks = o.integer("--test-tasks");
+        if (testTasks > 0) metaTest(o, learner, testTasks, outDir, out);
+        return Main.OK;
+    }
+
+    /** {@code eval}: loads {@code --checkpoint} and meta-tests on Omniglot small2 and Fashion-MNIST. */
+    public static int eval(String[] args) throws IOException {
+        return eval(args, System.out);
+    }
+
+    public static int eval(String[] args, PrintStream out) throws IOException {
+        Options o = options("fewshot eval --method maml|metasgd|btaml --checkpoint FILE [options]")
+                .option("--checkpoint", "FILE", "meta_parameters.safetensors written by train", null)
+                .option("--test-tasks", "N", "test tasks per test set", "100")
+                .parse(args);
+        if (o.helpRequested()) {
+            out.print(o.help("Meta-tests a trained learner with 95% confidence intervals."));
+            return Main.OK;
+        }
+        Rng rng = new Rng(o.longValue("--seed"));
+        ImageDataset testData = omniglot(o, "--test-split");
+        MetaLearner learner = learner(o, testData, rng);
+        Map<String, Tensor> saved = SafeTensors.load(o.path("--checkpoint"));
+        Map<String, Tensor> own = learner.metaParameters();
+        if (!saved.keySet().equals(own.keySet())) {
+            throw new IllegalArgumentException("checkpoint holds " + saved.keySet().size() + " tensors that do not match this "
+                    + "--method / ablation's " + own.size() + " meta-parameters (e.g. missing "
+                    + own.keySet().stream().filter(k -> !saved.containsKey(k)).findFirst().orElse("-") + ")");
+        }
+        try (var ignored = io.github.grad4j.autograd.GradMode.noGrad()) {
+            for (Map.Entry<String, Tensor> e : own.entrySet()) {
+                Tensor src = saved.get(e.getKey());
+                e.getValue().assign(src.dtype() == e.getValue().dtype() ? src : src.toDType(e.getValue().dtype()));
+            }
+        }
+        Path outDir = o.path("--out");
+        Files.createDirectories(outDir);
+        metaTest(o, learner, o.integer("--test-tasks"), outDir, out);
+        return Main.OK;
+    }
+
+    private static void metaTest(Options o, MetaLearner learner, int tasks, Path outDir, PrintStream out) throws IOException {
+        long seed = o.longValue("--seed");
+        CsvWriter omega = MetaEvaluation.omegaCsv(), gamma = MetaEvaluation.gammaCsv();
+        CsvWriter summary = new CsvWriter("dataset", "tasks", "mean_accuracy", "ci95");
+        List<MetaEvaluation.Summary> results = new ArrayList<>();
+        // fixed test seeds, independent of training, so every method sees the same test tasks
+        EpisodeSampler id = new EpisodeSampler(omniglot(o, "--test-split"), spec(o), seed + 1_000_003);
+        results.add(MetaEvaluation.evaluate("omniglot-" + o.string("--test-split"), learner, id, tasks,
+                new Rng(seed + 17), omega, gamma, null));
+        String fashion = o.string("--fashion-mnist");
+        if (!fashion.equals("none")) {
+            ImageDataset fm = FashionMnist.load(Path.of(fashion), FashionMnist.Split.TEST, learner.base().imageSize());
+            EpisodeSampler ood = new EpisodeSampler(fm, spec(o), seed + 2_000_003);
+            results.add(MetaEvaluation.evaluate("fashion-mnist", learner, ood, tasks, new Rng(seed + 19), omega, gamma, null));
+        }
+        for (MetaEvaluation.Summary s : results) {
+            out.println("meta-test " + s);
+            summary.row(s.dataset(), s.tasks(), s.meanAccuracy(), s.ci95());
+        }
+        summary.write(outDir.resolve("meta_test.csv"));
+        if (omega.rowCount() > 0) omega.write(outDir.resolve("omega_by_class_size.csv"));
+        if (gamma.rowCount() > 0) gamma.write(outDir.resolve("gamma_by_task_size.csv"));
+    }
+
+    /**
+     * {@code bench}: time per meta-batch and heap for second-order meta-training at the real setting.
+     * Memory: the sum over heap memory pools of their peak usage ({@link MemoryPoolMXBean#getPeakUsage},
+     * reset after warm-up; an upper bound that includes garbage not yet collected), and the heap in
+     * use after {@code System.gc()} (Runtime total - free) while one task's graph is alive: the live
+     * cost of the second-order graph.
+     */
+    public static int bench(String[] args) throws IOException {
+        return bench(args, System.out);
+    }
+
+    public static int bench(String[] args, PrintStream out) throws IOException {
+        Options o = options("fewshot bench --method maml|metasgd|btaml [options]")
+                .option("--steps", "N", "timed meta-batches after one warm-up", "3")
+                .parse(args);
+        if (o.helpRequested()) {
+            out.print(o.help("Measures time and heap per meta-batch."));
+            return Main.OK;
+        }
+        long seed = o.longValue("--seed");
+        Rng rng = new Rng(seed);
+        ImageDataset data = omniglot(o, "--train-split");
+        MetaLearner learner = learner(o, data, rng);
+        EpisodeSampler sampler = new EpisodeSampler(data, spec(o), seed);
+        Adam adam = new Adam(learner.metaParameters(), o.real("--outer-lr"));
+        int batch = o.integer("--meta-batch"), steps = o.integer("--steps");
+        Rng noise = rng.fork();
+        List<List<Task>> batches = new ArrayList<>();
+        for (int i = 0; i <= steps; i++) {
+            List<Task> tasks = new ArrayList<>();
+            for (int b = 0; b < batch; b++) tasks.add(Task.from(sampler.next(), learner.dtype()));
+            batches.add(tasks);
+        }
+        long t0 = System.nanoTime();
+        learner.metaTrainStep(batches.get(0), adam, noise);
+        double warmup = (System.nanoTime() - t0) / 1e9;
+        long retainedBefore = heapAfterGc();
+        resetPeaks();
+        double[] seconds = new double[steps];
+        int supportTotal = 0;
+        for (int i = 1; i <= steps; i++) {
+            for (Task t : batches.get(i)) supportTotal += t.supportSize();
+            long s = System.nanoTime();
+            learner.metaTrainStep(batches.get(i), adam, noise);
+            seconds[i - 1] = (System.nanoTime() - s) / 1e9;
+        }
+        long peak = peakHeap();
+        long retainedAfter = heapAfterGc();
+        // the live cost of second order: one task's graph (all inner steps) held while measuring
+        Task probe = batches.get(1).get(0);
+        MetaLearner.Outcome alive = learner.metaObjective(probe, noise);
+        long withGraph = heapAfterGc();
+        alive.objective().backward();
+        learner.metaParameters().values().forEach(p -> p.setGrad(null));
+        java.util.Arrays.sort(seconds);
+        MetaLearnerConfig c = learner.config();
+        out.printf("setting: %s, Conv-4 %d filters, %d-way any-shot up to %d shots (mean support %.1f), %d queries/class, "
+                        + "meta-batch %d, %d inner steps, %s, %s, backend %s, %d cores%n",
+                o.string("--method"), o.integer("--filters"), o.integer("--ways"), o.integer("--max-shot"),
+                (double) supportTotal / (steps * batch), o.integer("--queries"), batch, c.innerStepsTrain(),
+                c.firstOrder() ? "first order" : "second order", learner.dtype(),
+                Tensor.zeros(learner.dtype(), 1).backend().name(), Runtime.getRuntime().availableProcessors());
+        out.printf("time per meta-batch: median %.2f s (min %.2f, max %.2f) over %d; warm-up %.2f s%n",
+                seconds[steps / 2], seconds[0], seconds[steps - 1], steps, warmup);
+        out.printf("peak heap during the timed steps (sum of heap pool peaks): %.1f MiB; heap after GC: %.1f MiB before, "
+                + "%.1f MiB after; -Xmx %.0f MiB%n", peak / 1048576.0, retainedBefore / 1048576.0,
+                retainedAfter / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
+        out.printf("live heap after GC with one task's meta-objective graph alive (support %d, query %d): %.1f MiB "
+                + "(%.1f MiB above the idle heap)%n", probe.supportSize(), probe.querySize(), withGraph / 1048576.0,
+                (withGraph - retainedAfter) / 1048576.0);
+        return Main.OK;
+    }
+
+    private static long heapAfterGc() {
+        System.gc();
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+        }
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) sum += p.getPeakUsage().getUsed();
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,74 @@
+package io.github.grad4j.experiments.meta.maml;
+
+import io.github.grad4j.cli.Main;
+import io.github.grad4j.cli.UsageException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class MamlExperimentTest {
+
+    @Test
+    void confidenceIntervalIsOnePointNineSixStandardErrors() {
+        // mean 0.7, sample standard deviation 0.2: half-width 1.96 * 0.2 / sqrt(3)
+        MetaEvaluation.Summary s = MetaEvaluation.summarize("x", new double[]{0.5, 0.7, 0.9});
+        assertEquals(0.7, s.meanAccuracy(), 1e-12);
+        assertEquals(1.96 * 0.2 / Math.sqrt(3), s.ci95(), 1e-12);
+    }
+
+    @Test
+    void unknownMethodAndMisplacedAblationAreUsageErrors() {
+        assertThrows(UsageException.class, () -> MamlExperiment.train(new String[]{"--method", "reptile"}, quiet()));
+        assertThrows(UsageException.class, () -> MamlExperiment.train(new String[]{"--method", "maml", "--no-z"}, quiet()));
+    }
+
+    /** A few seconds: two meta-batches of a 4-filter Bayesian-TAML on real Omniglot, then 2 test tasks each set. */
+    @Test
+    void trainRunsEndToEndOnOmniglotAndWritesItsReports(@TempDir Path out) throws Exception {
+        String shared = System.getProperty("grad4j.shared");
+        Path omniglot = (shared == null || shared.isBlank() ? Path.of("..", "shared") : Path.of(shared)).resolve("data/omniglot");
+        assumeTrue(Files.exists(omniglot.resolve("images_background_small1.zip")),
+                "skipped: shared Omniglot data not found at " + omniglot.toAbsolutePath().normalize()
+                        + " (set -Dgrad4j.shared=/path/to/shared)");
+        String fashion = Files.exists(Path.of("/usr/share/datasets/fashion-mnist")) ? "/usr/share/datasets/fashion-mnist" : "none";
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        int rc = MamlExperiment.train(new String[]{"--method", "btaml", "--omniglot", omniglot.toString(),
+                "--fashion-mnist", fashion, "--filters", "4", "--ways", "3", "--max-shot", "2", "--queries", "1",
+                "--inner-steps", "1", "--test-inner-steps", "1", "--test-samples", "2", "--meta-batch", "1",
+                "--iterations", "2", "--test-tasks", "2", "--out", out.toString()},
+                new PrintStream(text, true, StandardCharsets.UTF_8));
+        assertEquals(Main.OK, rc, text.toString(StandardCharsets.UTF_8));
+        assertTrue(Files.exists(out.resolve("meta_parameters.safetensors")));
+        List<String> summary = Files.readAllLines(out.resolve("meta_test.csv"));
+        assertEquals(fashion.equals("none") ? 2 : 3, summary.size(), summary.toString());
+        // 2 tasks x 3 classes of omega rows per test set, 2 tasks x 5 layers of gamma rows
+        int sets = summary.size() - 1;
+        assertEquals(1 + sets * 2 * 3, Files.readAllLines(out.resolve("omega_by_class_size.csv")).size());
+        assertEquals(1 + sets * 2 * 5, Files.readAllLines(out.resolve("gamma_by_task_size.csv")).size());
+        assertEquals(3, Files.readAllLines(out.resolve("train.csv")).size());
+
+        // the checkpoint reloads into eval, which must reproduce train's meta-test numbers (same seeds)
+        Path evalOut = out.resolve("eval");
+        int rcEval = MamlExperiment.eval(new String[]{"--method", "btaml", "--omniglot", omniglot.toString(),
+                "--fashion-mnist", fashion, "--filters", "4", "--ways", "3", "--max-shot", "2", "--queries", "1",
+                "--test-inner-steps", "1", "--test-samples", "2", "--test-tasks", "2", "--dtype", "float32",
+                "--checkpoint", out.resolve("meta_parameters.safetensors").toString(), "--out", evalOut.toString()}, quiet());
+        assertEquals(Main.OK, rcEval);
+        assertEquals(summary, Files.readAllLines(evalOut.resolve("meta_test.csv")));
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+}
