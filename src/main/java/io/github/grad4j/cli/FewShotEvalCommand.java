@@ -33,8 +33,10 @@ final class FewShotEvalCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
+        if (FewShotTrainCommand.isMamlFamily(args)) return io.github.grad4j.experiments.meta.maml.MamlExperiment.eval(args, out);
         Options o = new Options("fewshot eval --model DIR (--data PATH [--way N --shot K] | --lake-runs DIR) [options]")
-                .option("--model", "DIR", "folder written by 'fewshot train'", null)
+                .option("--model", "DIR", "folder written by 'fewshot train' (maml|metasgd|btaml: --method M --checkpoint FILE)", null)
+                .option("--device", "cpu|opencl|auto|reference", "where to compute", "cpu")
                 .option("--data", "PATH", "test classes: an Omniglot zip or folder", null)
                 .option("--lake-runs", "DIR", "folder with Lake's runNN folders (20-way 1-shot within alphabet)", null)
                 .option("--way", "N", "classes per test episode (default: as trained)", null)
@@ -49,6 +51,7 @@ final class FewShotEvalCommand implements Command {
             out.print(o.help(summary()));
             return Main.OK;
         }
+        Devices.select(o.string("--device"), System.err);
         Path modelDir = o.path("--model");
         String dataPath = o.stringOrNull("--data");
         String lakePath = o.stringOrNull("--lake-runs");

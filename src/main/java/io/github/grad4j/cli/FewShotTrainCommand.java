@@ -17,14 +17,16 @@ final class FewShotTrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "meta-train a few-shot learner (protonet, tpn) on Omniglot";
+        return "meta-train a few-shot learner (protonet, tpn, maml, metasgd, btaml) on Omniglot";
     }
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
+        if (isMamlFamily(args)) return io.github.grad4j.experiments.meta.maml.MamlExperiment.train(args, out);
         FewShotConfig d = FewShotConfig.defaults("protonet");
         Options o = new Options("fewshot train --method protonet|tpn --data PATH --out DIR [options]")
-                .option("--method", "protonet|tpn", "the few-shot learner", null)
+                .option("--method", "protonet|tpn", "the few-shot learner (maml|metasgd|btaml: see --method maml --help)", null)
+                .option("--device", "cpu|opencl|auto|reference", "where to compute", "cpu")
                 .option("--data", "PATH", "Omniglot background set: a zip (images_background*.zip) or its folder", null)
                 .option("--val-data", "PATH", "validation classes (default: hold out --val-characters of --data)", null)
                 .option("--val-characters", "N", "characters of --data held out for validation when --val-data is absent", "20")
@@ -50,6 +52,7 @@ final class FewShotTrainCommand implements Command {
             out.print(o.help(summary()));
             return Main.OK;
         }
+        Devices.select(o.string("--device"), System.err);
         String method = o.string("--method");
         if (!method.equals("protonet") && !method.equals("tpn")) {
             throw new UsageException("--method must be protonet or tpn, got '" + method + "'");
@@ -97,5 +100,14 @@ final class FewShotTrainCommand implements Command {
                         : String.format("%.2f%%", 100 * outcome.lastValidationAccuracy()),
                 outDir.resolve(FewShotTrainer.CHECKPOINT));
         return Main.OK;
+    }
+
+    /** The second-order meta-learners have their own runner; this command forwards to it. */
+    static boolean isMamlFamily(String[] args) {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals("--method")) return java.util.Set.of("maml", "metasgd", "btaml").contains(args[i + 1]);
+            if (args[i].startsWith("--method=")) return java.util.Set.of("maml", "metasgd", "btaml").contains(args[i].substring(9));
+        }
+        return false;
     }
 }

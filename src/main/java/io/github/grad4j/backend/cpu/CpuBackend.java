@@ -128,8 +128,9 @@ public final class CpuBackend extends ReferenceBackend {
      */
     static int[][] coalesce(int[] shape, int[]... strides) {
         int rank = shape.length, views = strides.length;
-        int[] sh = new int[rank];
-        int[][] st = new int[views][rank];
+        // room for one axis even at rank 0: a scalar is coalesced to shape [1]
+        int[] sh = new int[Math.max(rank, 1)];
+        int[][] st = new int[views][Math.max(rank, 1)];
         int r = 0;
         for (int d = 0; d < rank; d++) {
             if (shape[d] == 1) continue;

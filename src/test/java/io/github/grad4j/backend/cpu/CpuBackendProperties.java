@@ -235,6 +235,18 @@ class CpuBackendProperties {
 
     // ---------------------------------------------------------------- elementwise
 
+    /** Regression: rank-0 (scalar) operands, as a loss divided by a count, once crashed the coalescing. */
+    @Example
+    void scalarOperandsWork() {
+        io.github.grad4j.backend.Storage a = CPU.upload(new float[]{6f}), b = CPU.upload(new float[]{4f});
+        io.github.grad4j.backend.Storage out = CPU.allocate(io.github.grad4j.backend.DType.FLOAT32, 1);
+        int[] none = new int[0];
+        CPU.binary(BinaryOp.DIV, new Strided(a, 0, none, none), new Strided(b, 0, none, none), new Strided(out, 0, none, none));
+        assertEquals(1.5, out.get(0));
+        CPU.unary(io.github.grad4j.backend.UnaryOp.NEG, new Strided(a, 0, none, none), new Strided(out, 0, none, none), 0, 0);
+        assertEquals(-6.0, out.get(0));
+    }
+
     @Property(tries = 300)
     void binaryMatchesReferenceExactly(@ForAll BinaryOp op, @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);

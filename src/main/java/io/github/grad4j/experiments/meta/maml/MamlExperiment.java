@@ -106,10 +106,7 @@ public final class MamlExperiment {
     }
 
     private static MetaLearner learner(Options o, ImageDataset data, Rng rng) {
-        if (!o.string("--device").equals("cpu")) {
-            throw new UsageException("--device " + o.string("--device") + ": this runner computes on the default "
-                    + "backend only (cpu); it is backend-agnostic, but choosing a backend is the CLI's job");
-        }
+        io.github.grad4j.cli.Devices.select(o.string("--device"), System.err);
         DType dtype = dtype(o);
         BaseNetwork net = BaseNetwork.conv4(1, data.height(), o.integer("--filters"), o.integer("--ways"), rng, dtype);
         return new MetaLearner(net, config(o), rng, dtype);
