@@ -23,6 +23,9 @@ public final class Main {
         List<Command> list = new ArrayList<>();
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
+        list.add(new Gpt2TrainCommand());
+        list.add(new Gpt2EvalCommand());
+        list.add(new Gpt2GenerateCommand());
         return list;
     }
 
