@@ -15,7 +15,7 @@ import java.util.function.LongConsumer;
  * Mean cross-entropy and perplexity of a token sequence under a {@link Gpt2Model}, with the sliding
  * window of Hugging Face's perplexity guide: windows of at most the model's context length advance
  * by {@code stride} tokens; the first window scores every prediction it makes, each later window
- * scores only its last {@code stride} predictions, which thereby see up to
+ * scores only its last {@code stride} predictions (fewer at the end), which thereby see at least
  * {@code context - stride} tokens of earlier text. Every token after the first is predicted and
  * scored exactly once (the first token has nothing to be predicted from). {@code stride == context}
  * is plain chunked evaluation; a smaller stride gives each prediction more context (a lower,
@@ -85,21 +85,21 @@ public final class Gpt2Evaluator {
     }
 
     /**
-     * The windows over a sequence of {@code n} tokens: predictions of tokens 1 .. n-1 are cut into
-     * consecutive scored ranges, the first of up to {@code context} predictions, the others of
-     * {@code stride}; each range is scored by a window ending with it and reaching back
-     * {@code context} tokens (or to the start).
+     * The windows over a sequence of {@code n} tokens, as Hugging Face's guide cuts them: window k
+     * starts at token {@code k * stride} and holds up to {@code context} tokens (the last one may be
+     * shorter); it scores the predictions that no earlier window scored, so the first window scores
+     * all of its predictions and each later one its last {@code stride} (or fewer, at the end).
      */
     static List<Window> windows(int n, int context, int stride) {
         if (stride < 1 || stride > context) {
             throw new IllegalArgumentException("evaluate: stride must be in [1, context length " + context + "], got " + stride);
         }
         List<Window> out = new ArrayList<>();
-        int predictions = n - 1;
-        int scoredUpTo = 0; // predictions of tokens 1 .. scoredUpTo are done
-        while (scoredUpTo < predictions) {
-            int end = Math.min(predictions, scoredUpTo == 0 ? context : scoredUpTo + stride);
-            out.add(new Window(Math.max(0, end - context), end, scoredUpTo + 1));
+        int predictions = n - 1; // of tokens 1 .. n-1
+        int scoredUpTo = 0;      // predictions of tokens 1 .. scoredUpTo are done
+        for (int begin = 0; scoredUpTo < predictions; begin += stride) {
+            int end = Math.min(begin + context, predictions);
+            out.add(new Window(begin, end, scoredUpTo + 1));
             scoredUpTo = end;
         }
         return out;
