@@ -1,5 +1,6 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.backend.Backend;
 import io.github.grad4j.experiments.gpt2.Gpt2Config;
 import io.github.grad4j.experiments.gpt2.Gpt2Model;
 import io.github.grad4j.experiments.gpt2.Gpt2Trainer;
@@ -54,7 +55,7 @@ final class Gpt2TrainCommand implements Command {
         if (!o.positional().isEmpty()) throw new UsageException("unexpected argument '" + o.positional().get(0) + "'");
         Path text = o.path("--text");
         Path outDir = o.path("--out");
-        Devices.apply(o);
+        Backend backend = Devices.apply(o);
         int steps = positive(o, "--steps");
         int context = positive(o, "--context");
         double lr = o.real("--lr");
@@ -82,9 +83,13 @@ final class Gpt2TrainCommand implements Command {
         Gpt2Model model = new Gpt2Model(modelConfig, new Rng(config.seed()));
         out.printf("gpt2 train: %d parameters (%d layers, %d heads, width %d, context %d), %d training and %d validation "
                         + "tokens from %s, on %s%n", model.parameterCount(), modelConfig.nLayer(), modelConfig.nHead(),
-                modelConfig.nEmbd(), context, parts[0].size(), parts[1].size(), text, Devices.select(o.string("--device")).name());
+                modelConfig.nEmbd(), context, parts[0].size(), parts[1].size(), text, backend.name());
         Gpt2Trainer trainer = new Gpt2Trainer(model, parts[0], parts[1], config).progressTo(out);
         Gpt2Trainer.Result result = trainer.train(o.has("--resume"));
+        if (result.log().isEmpty()) {
+            out.println("done: the checkpoint in " + outDir + " is already at the last step; its log is missing");
+            return Main.OK;
+        }
         Gpt2Trainer.LogRow last = result.log().get(result.log().size() - 1);
         out.printf("done: step %d, train loss %s, validation loss %s, %s tokens/s (mean after the first step)%n", last.step(),
                 Numbers.fixed(last.trainLoss(), 4, "NaN"), Numbers.fixed(result.lastValidationLoss(), 4, "NaN"),

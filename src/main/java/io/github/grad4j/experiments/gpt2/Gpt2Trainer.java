@@ -264,7 +264,9 @@ public final class Gpt2Trainer {
     /**
      * Runs all steps. With {@code resume} the run continues from the output folder's checkpoint
      * (which must come from a run with the same model shape, trajectory settings and data);
-     * without it the folder must not already hold a checkpoint.
+     * without it the folder must not already hold a checkpoint. A checkpoint that does not fit is
+     * reported with every difference; the model and optimizer may then have been overwritten, so
+     * build a new trainer rather than retrying with this one.
      */
     public Result train(boolean resume) throws IOException {
         return trainUntil(config.steps(), resume);
@@ -429,7 +431,8 @@ public final class Gpt2Trainer {
         double[] steps = log.stream().mapToDouble(LogRow::step).toArray();
         double[] trainLoss = log.stream().mapToDouble(LogRow::trainLoss).toArray();
         List<LogRow> evaluated = log.stream().filter(r -> !Double.isNaN(r.validationLoss())).toList();
-        new LinePlot().title("GPT-2 training").xLabel("step").yLabel("cross-entropy (nats/token)")
+        // markers keep a lone validation point visible; on long runs they would only thicken the lines
+        new LinePlot().markers(evaluated.size() < 2 || log.size() <= 100).title("GPT-2 training").xLabel("step").yLabel("cross-entropy (nats/token)")
                 .series("train (batch)", steps, trainLoss)
                 .series("validation", evaluated.stream().mapToDouble(LogRow::step).toArray(),
                         evaluated.stream().mapToDouble(LogRow::validationLoss).toArray())
