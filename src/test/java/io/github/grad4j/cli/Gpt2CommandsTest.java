@@ -74,8 +74,14 @@ class Gpt2CommandsTest {
                 "model.safetensors"}) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
         }
-        // a second run into the same folder must not overwrite it
+        assertTrue(t.out().contains("tok/s"), "progress line: " + t.out());
+        // a second run into the same folder must not overwrite it, and a resume must use the same settings
         assertFailsCleanly(run(train), Main.FAILURE, "already holds a training checkpoint");
+        String[] otherBatch = train.clone();
+        otherBatch[15] = "3"; // the value of --batch
+        otherBatch = java.util.Arrays.copyOf(otherBatch, otherBatch.length + 1);
+        otherBatch[otherBatch.length - 1] = "--resume";
+        assertFailsCleanly(run(otherBatch), Main.FAILURE, "batch_size 2 in the checkpoint, 3 now");
 
         Path evalText = Files.writeString(tmp.resolve("eval.txt"), TEXT);
         Run e = run("gpt2", "eval", "--model", out.toString(), "--text", evalText.toString(), "--stride", "4");

@@ -381,12 +381,23 @@ public final class Gpt2Trainer {
     private long restore(Path checkpoint) throws IOException {
         TrainingCheckpoint.Restored restored = TrainingCheckpoint.load(checkpoint, model, optimizer, generators());
         Map<String, String> mine = metadata();
+        List<String> differences = new ArrayList<>();
         for (String key : new String[]{MODEL_CONFIG_KEY, TRAJECTORY_KEY}) {
-            String theirs = restored.metadata().get(key);
-            if (!mine.get(key).equals(theirs)) {
-                throw new IllegalArgumentException(checkpoint + ": the checkpoint was made by a different run and cannot be "
-                        + "resumed with these settings: it has " + key + " = " + theirs + ", this run has " + mine.get(key));
+            Map<?, ?> want = (Map<?, ?>) Json.parse(mine.get(key));
+            String text = restored.metadata().get(key);
+            Object theirs = text == null ? null : Json.parse(text);
+            if (!(theirs instanceof Map)) {
+                differences.add("metadata '" + key + "' is missing");
+                continue;
             }
+            for (Object k : want.keySet()) {
+                Object a = ((Map<?, ?>) theirs).get(k), b = want.get(k);
+                if (!Objects.equals(a, b)) differences.add(k + " " + a + " in the checkpoint, " + b + " now");
+            }
+        }
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException(checkpoint + ": the checkpoint was made by a different run and cannot be "
+                    + "resumed with these settings (or this data): " + String.join("; ", differences));
         }
         long step = restored.step();
         if (step < 0 || step > config.steps()) {
