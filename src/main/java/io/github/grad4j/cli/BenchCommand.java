@@ -30,6 +30,8 @@ final class BenchCommand implements Command {
         m.put("gemm", new Bench("matrix-multiply GFLOP/s of the cpu backend vs the reference [--quick]",
                 (args, out) -> CpuBenchmarks.run(prepend("gemm", args))));
         m.put("tokenizer", new Bench("GPT-2 BPE throughput in MB/s [--text FILE]", BenchCommand::tokenizer));
+        m.put("gpt2-train", new Bench("training tokens/s of a GPT-2 on random tokens [--layers --heads --embd --context --batch ...]",
+                BenchCommand::gpt2Train));
         m.put("fewshot", new Bench("time per few-shot training episode [--method protonet|tpn --way --shot ...]",
                 BenchCommand::fewshot));
         return m;
@@ -78,6 +80,35 @@ final class BenchCommand implements Command {
         }
         String text = o.stringOrNull("--text");
         out.println(TokenizerBenchmark.run(text == null ? null : Path.of(text)));
+        return Main.OK;
+    }
+
+    private static int gpt2Train(String[] args, PrintStream out) throws Exception {
+        Options o = new Options("bench gpt2-train [options]")
+                .option("--layers", "N", "transformer blocks", "2")
+                .option("--heads", "N", "attention heads", "2")
+                .option("--embd", "N", "width", "64")
+                .option("--context", "N", "tokens per window", "64")
+                .option("--vocab", "N", "vocabulary size", "50257")
+                .option("--batch", "N", "windows per step", "8")
+                .option("--steps", "N", "steps, the warm-up included", "20")
+                .option("--warmup", "N", "untimed first steps", "2")
+                .common(null)
+                .parse(args);
+        if (o.helpRequested()) {
+            out.print(o.help("Median training-step time (forward, backward, AdamW) of a GPT-2 on random tokens"));
+            return Main.OK;
+        }
+        Devices.apply(o);
+        io.github.grad4j.experiments.gpt2.Gpt2Config config;
+        try {
+            config = new io.github.grad4j.experiments.gpt2.Gpt2Config(o.integer("--layers"), o.integer("--heads"),
+                    o.integer("--embd"), o.integer("--context"), o.integer("--vocab"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        out.println(io.github.grad4j.experiments.gpt2.Gpt2TrainingBenchmark.run(config, o.integer("--batch"),
+                o.integer("--steps"), o.integer("--warmup")));
         return Main.OK;
     }
 

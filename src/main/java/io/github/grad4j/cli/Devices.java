@@ -20,12 +20,38 @@ public final class Devices {
         try {
             b = BackendSelector.select(name, log);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("unknown --device '" + name + "' (known: cpu, opencl, auto, reference)");
+            throw new UsageException("unknown --device '" + name + "' (known: " + KNOWN + ")");
         } catch (IllegalStateException e) {
             throw new EnvironmentException(e.getMessage());
         }
         Backends.setDefault(b);
         return b;
+    }
+
+    /** The names {@link #select} accepts. */
+    public static final String KNOWN = "cpu, opencl, auto, reference";
+
+    /** As {@link #select(String, PrintStream)}, logging to standard error. */
+    public static Backend select(String name) {
+        return select(name, System.err);
+    }
+
+    /**
+     * Reads {@code --device} and {@code --threads} (declared by {@link Options#common}), makes the
+     * device the default backend and returns it. --threads sizes the cpu backend's thread pool.
+     */
+    public static Backend apply(Options options) {
+        String threads = options.stringOrNull("--threads");
+        if (threads != null) {
+            int n = options.integer("--threads");
+            if (n < 1) throw new UsageException("--threads must be at least 1, got " + n);
+            if (options.string("--device").equals("cpu")) {
+                Backend b = io.github.grad4j.backend.cpu.CpuBackend.create(n, io.github.grad4j.backend.cpu.CpuBackend.vectorApiAvailable());
+                Backends.setDefault(b);
+                return b;
+            }
+        }
+        return select(options.string("--device"), System.err);
     }
 
     /** The machine lacks something the command needs (exit code 3). */

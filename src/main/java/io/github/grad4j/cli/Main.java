@@ -25,6 +25,9 @@ public final class Main {
         List<Command> list = new ArrayList<>();
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
+        list.add(new Gpt2TrainCommand());
+        list.add(new Gpt2EvalCommand());
+        list.add(new Gpt2GenerateCommand());
         list.add(new QuantAnalyzeCommand());
         list.add(new FewShotTrainCommand());
         list.add(new FewShotEvalCommand());
@@ -65,6 +68,8 @@ public final class Main {
             return USAGE;
         }
         String[] rest = Arrays.copyOfRange(args, bestWords, args.length);
+        // commands set the default backend from --device; an embedding program (or a test) gets its own back
+        io.github.grad4j.backend.Backend previousDefault = io.github.grad4j.tensor.Backends.defaultBackend();
         try {
             return best.run(rest, out);
         } catch (Devices.EnvironmentException e) {
@@ -86,6 +91,8 @@ public final class Main {
             err.println("grad4j " + best.name() + ": internal error: " + e);
             e.printStackTrace(err);
             return INTERNAL;
+        } finally {
+            io.github.grad4j.tensor.Backends.setDefault(previousDefault);
         }
     }
 

@@ -49,7 +49,7 @@ public final class Options {
     public Options common(String defaultOut) {
         option("--seed", "N", "random seed (same seed, same numbers on the same backend)", "1");
         if (defaultOut != null) option("--out", "DIR", "output folder", defaultOut);
-        option("--device", "cpu|opencl|auto", "where to compute", "cpu");
+        option("--device", "NAME", "where to compute: " + Devices.KNOWN, "cpu");
         option("--threads", "N", "CPU threads (default: all cores)", null);
         return this;
     }

@@ -1,21 +1,22 @@
 package io.github.grad4j.experiments.gpt2;
 
 import io.github.grad4j.backend.DType;
+import io.github.grad4j.nn.LayerNorm;
 import io.github.grad4j.nn.Module;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Tensor;
 
 /** A pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
 public final class Gpt2Block extends Module {
-    private final Gpt2LayerNorm ln1;
+    private final LayerNorm ln1;
     private final CausalSelfAttention attn;
-    private final Gpt2LayerNorm ln2;
+    private final LayerNorm ln2;
     private final Mlp mlp;
 
     Gpt2Block(Gpt2Config config, Rng rng, DType dtype, Dropout dropout) {
-        this.ln1 = registerModule("ln_1", new Gpt2LayerNorm(config.nEmbd(), config.layerNormEpsilon(), dtype));
+        this.ln1 = registerModule("ln_1", new LayerNorm(new int[]{config.nEmbd()}, config.layerNormEpsilon(), true, dtype));
         this.attn = registerModule("attn", new CausalSelfAttention(config, rng, dtype, dropout));
-        this.ln2 = registerModule("ln_2", new Gpt2LayerNorm(config.nEmbd(), config.layerNormEpsilon(), dtype));
+        this.ln2 = registerModule("ln_2", new LayerNorm(new int[]{config.nEmbd()}, config.layerNormEpsilon(), true, dtype));
         this.mlp = registerModule("mlp", new Mlp(config, rng, dtype, dropout));
     }
 

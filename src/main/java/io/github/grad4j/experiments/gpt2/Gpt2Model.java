@@ -1,6 +1,7 @@
 package io.github.grad4j.experiments.gpt2;
 
 import io.github.grad4j.backend.DType;
+import io.github.grad4j.nn.LayerNorm;
 import io.github.grad4j.nn.Module;
 import io.github.grad4j.ops.Functional;
 import io.github.grad4j.tensor.Rng;
@@ -30,7 +31,7 @@ public final class Gpt2Model extends Module {
     private final Gpt2Embedding wte;
     private final Gpt2Embedding wpe;
     private final List<Gpt2Block> blocks;
-    private final Gpt2LayerNorm lnF;
+    private final LayerNorm lnF;
     private final Dropout dropout;
 
     /** A FLOAT32 model with GPT-2's initialization drawn from {@code rng}. */
@@ -62,7 +63,7 @@ public final class Gpt2Model extends Module {
         List<Gpt2Block> list = new ArrayList<>();
         for (int i = 0; i < config.nLayer(); i++) list.add(h.add(i, new Gpt2Block(config, rng, dtype, dropout)));
         this.blocks = Collections.unmodifiableList(list);
-        this.lnF = registerModule("ln_f", new Gpt2LayerNorm(config.nEmbd(), config.layerNormEpsilon(), dtype));
+        this.lnF = registerModule("ln_f", new LayerNorm(new int[]{config.nEmbd()}, config.layerNormEpsilon(), true, dtype));
     }
 
     /** The numbered container "h" whose children are the blocks "0", "1", ... */
