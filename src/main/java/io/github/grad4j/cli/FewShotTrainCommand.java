@@ -55,7 +55,7 @@ final class FewShotTrainCommand implements Command {
         Devices.select(o.string("--device"), System.err);
         String method = o.string("--method");
         if (!method.equals("protonet") && !method.equals("tpn")) {
-            throw new UsageException("--method must be protonet or tpn, got '" + method + "'");
+            throw new UsageException("--method must be protonet, tpn, maml, metasgd or btaml, got '" + method + "'");
         }
         FewShotConfig config;
         try {

@@ -125,6 +125,16 @@ public final class MamlExperiment {
     }
 
     public static int train(String[] args, PrintStream out) throws IOException {
+        // --device sets the default backend for the run; the caller gets its own back afterwards
+        io.github.grad4j.backend.Backend previous = io.github.grad4j.tensor.Backends.defaultBackend();
+        try {
+            return trainRun(args, out);
+        } finally {
+            io.github.grad4j.tensor.Backends.setDefault(previous);
+        }
+    }
+
+    private static int trainRun(String[] args, PrintStream out) throws IOException {
         Options o = options("fewshot train --method maml|metasgd|btaml [options]")
                 .option("--iterations", "N", "meta-batches to train", "100")
                 .option("--test-tasks", "N", "test tasks per test set after training (0: none)", "100")
@@ -175,6 +185,16 @@ public final class MamlExperiment {
     }
 
     public static int eval(String[] args, PrintStream out) throws IOException {
+        // --device sets the default backend for the run; the caller gets its own back afterwards
+        io.github.grad4j.backend.Backend previous = io.github.grad4j.tensor.Backends.defaultBackend();
+        try {
+            return evalRun(args, out);
+        } finally {
+            io.github.grad4j.tensor.Backends.setDefault(previous);
+        }
+    }
+
+    private static int evalRun(String[] args, PrintStream out) throws IOException {
         Options o = options("fewshot eval --method maml|metasgd|btaml --checkpoint FILE [options]")
                 .option("--checkpoint", "FILE", "meta_parameters.safetensors written by train", null)
                 .option("--test-tasks", "N", "test tasks per test set", "100")
@@ -241,6 +261,16 @@ public final class MamlExperiment {
     }
 
     public static int bench(String[] args, PrintStream out) throws IOException {
+        // --device sets the default backend for the run; the caller gets its own back afterwards
+        io.github.grad4j.backend.Backend previous = io.github.grad4j.tensor.Backends.defaultBackend();
+        try {
+            return benchRun(args, out);
+        } finally {
+            io.github.grad4j.tensor.Backends.setDefault(previous);
+        }
+    }
+
+    private static int benchRun(String[] args, PrintStream out) throws IOException {
         Options o = options("fewshot bench --method maml|metasgd|btaml [options]")
                 .option("--steps", "N", "timed meta-batches after one warm-up", "3")
                 .parse(args);
