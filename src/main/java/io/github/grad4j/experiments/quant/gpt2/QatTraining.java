@@ -113,7 +113,8 @@ public final class QatTraining {
                     } finally {
                         q.setQuantizationEnabled(true);
                     }
-                    return blocks.get(block).forward(input).sub(target).square().mean();
+                    // sum of (squared error / count) rather than mean(): see QuantizedGpt2.lmLoss on rank-0 ops
+                    return blocks.get(block).forward(input).sub(target).square().mul(1.0 / target.numel()).sum();
                 }));
             }
         } finally {

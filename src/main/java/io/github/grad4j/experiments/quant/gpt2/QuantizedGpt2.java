@@ -12,6 +12,7 @@ import io.github.grad4j.experiments.quant.Range;
 import io.github.grad4j.experiments.quant.RangeInit;
 import io.github.grad4j.experiments.quant.ScaleOffsetQuantizer;
 import io.github.grad4j.nn.Module;
+import io.github.grad4j.ops.Functional;
 import io.github.grad4j.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -29,7 +30,8 @@ import java.util.Map;
  * <li>the weight W [in, out] is quantized per output channel (channel axis 1), because the columns
  *     of a GPT-2 weight differ in scale and a per-column range costs nothing at inference (it
  *     rescales the integer accumulator of that output);</li>
- * <li>the input x is quantized per tensor, with one range for all channels, because an integer
+ * <li>the input x is quantized per tensor (parameters of shape [1, 1], see
+ *     {@link Site#inputQuantizer()}), with one range for all channels, because an integer
  *     matmul needs one scale along the summed (input) axis. These four inputs are exactly the
  *     operands an integer GEMM would read; the bias stays in float (it is added to the
  *     accumulator at higher precision).</li>
@@ -105,9 +107,22 @@ public final class QuantizedGpt2 extends Module {
         return model.logits(ids);
     }
 
-    /** Mean next-token cross-entropy. */
+    /** Mean next-token cross-entropy (see {@link #lmLoss}). */
     public Tensor loss(Tensor ids, Tensor targets) {
-        return model.loss(ids, targets);
+        return lmLoss(model, ids, targets);
+    }
+
+    /**
+     * Mean next-token cross-entropy of {@code model}, equal to {@code model.loss(ids, targets)} but
+     * computed as a sum of per-token losses divided by the count beforehand: the fast CPU backend
+     * fails on elementwise ops between two rank-0 tensors (its coalesce() indexes an empty shape),
+     * which Gpt2Model.loss's final division is. Every token counts (no ignored targets).
+     */
+    public static Tensor lmLoss(Gpt2Model model, Tensor ids, Tensor targets) {
+        int n = ids.numel(), vocab = model.config().vocabSize();
+        Tensor logits = model.logits(ids).reshape(n, vocab);
+        return Functional.crossEntropy(logits, targets.reshape(n), Gpt2Model.IGNORE_INDEX, Functional.Reduction.NONE)
+                .mul(1.0 / n).sum();
     }
 
     /** Turns every quantizer on or off (off: the full-precision model, adapters included). */
@@ -141,11 +156,10 @@ public final class QuantizedGpt2 extends Module {
         Map<String, Tensor> inputs = captureInputs(batches);
         Parameterization p = spec.parameterization();
         for (Site s : sites.values()) {
-            Tensor x = inputs.get(s.name).reshape(-1);
-            QuantConfig aConfig = new QuantConfig(spec.bits().activationBits(), QuantConfig.PER_TENSOR,
-                    p.defaultZeroPointRounding(), spec.lsqGradScale());
-            Quantizer input = make(p, aConfig, spec.calibration().range(x, QuantConfig.PER_TENSOR, aConfig.bits()),
-                    RangeInit.dataExtremes(x, QuantConfig.PER_TENSOR));
+            Tensor x = inputs.get(s.name).reshape(-1, 1);
+            QuantConfig aConfig = new QuantConfig(spec.bits().activationBits(), 1, p.defaultZeroPointRounding(),
+                    spec.lsqGradScale());
+            Quantizer input = make(p, aConfig, spec.calibration().range(x, 1, aConfig.bits()), RangeInit.dataExtremes(x, 1));
             Tensor w;
             try (GradMode.Scope ignored = GradMode.noGrad()) {
                 w = s.scaledWeight().detach();
@@ -346,7 +360,12 @@ public final class QuantizedGpt2 extends Module {
             return layer;
         }
 
-        /** The per-tensor quantizer of the layer's input (null before calibration). */
+        /**
+         * The per-tensor quantizer of the layer's input (null before calibration). It sees the input as
+         * [elements, 1] with one "channel", so its parameters have shape [1, 1] rather than []: the
+         * fast CPU backend fails on elementwise ops between rank-0 tensors, and a single channel is
+         * per tensor in every respect (range, data extremes, LSQ element count).
+         */
         public Quantizer inputQuantizer() {
             return inputQuantizer;
         }
@@ -380,7 +399,8 @@ public final class QuantizedGpt2 extends Module {
         Tensor transformInput(Tensor x) {
             if (hasAlpha) x = x.mul(param("alpha"));
             if (captured != null) captured.add(x.detach().reshape(-1, layer.inFeatures()));
-            return owner.quantizationEnabled && inputQuantizer != null ? inputQuantizer.forward(x) : x;
+            if (!owner.quantizationEnabled || inputQuantizer == null) return x;
+            return inputQuantizer.forward(x.reshape(-1, 1)).reshape(x.shape());
         }
 
         Tensor transformWeight(Tensor w) {

@@ -104,7 +104,7 @@ class QuantizedGpt2Test {
                 "mlp.c_fc", new int[]{c, 4 * c}, "mlp.c_proj", new int[]{4 * c, c});
         for (QuantizedGpt2.Site s : q.sites().values()) {
             int[] io = outWidth.get(s.layerPath());
-            assertArrayEquals(new int[0], s.inputQuantizer().paramShape(), s.name() + " input is per tensor");
+            assertArrayEquals(new int[]{1, 1}, s.inputQuantizer().paramShape(), s.name() + " input is per tensor (one channel)");
             assertArrayEquals(new int[]{1, io[1]}, s.weightQuantizer().paramShape(), s.name() + " weight per output channel");
             assertEquals(8, s.inputQuantizer().config().bits());
         }
