@@ -26,6 +26,8 @@ public final class Main {
         list.add(new TokenizeCommand());
         list.add(new BenchCommand());
         list.add(new QuantAnalyzeCommand());
+        list.add(new Gpt2QatCommand());
+        list.add(new Gpt2QuadapterCommand());
         list.add(new DevicesCommand());
         return list;
     }
