@@ -47,11 +47,12 @@ final class Gpt2QatCommand implements Command {
         }
         Devices.select(o.string("--device"), out);
         boolean quick = o.has("--quick");
-        List<BitSetting> bits = BitSetting.parseList(quick && !o.has("--bits") ? "W8A8,W4A4" : o.string("--bits"));
-        List<Parameterization> params = o.string("--param").trim().equalsIgnoreCase("all") ? List.of(Parameterization.values())
-                : Arrays.stream(o.string("--param").split(",")).map(Parameterization::parse).toList();
-        QuantMode mode = QuantMode.parse(o.string("--mode"));
-        Calibration calibration = Calibration.parse(o.string("--calibration"));
+        List<BitSetting> bits = QuantGpt2Setup.parsed("--bits",
+                () -> BitSetting.parseList(quick && !o.has("--bits") ? "W8A8,W4A4" : o.string("--bits")));
+        List<Parameterization> params = QuantGpt2Setup.parsed("--param", () -> o.string("--param").trim().equalsIgnoreCase("all")
+                ? List.of(Parameterization.values()) : Arrays.stream(o.string("--param").split(",")).map(Parameterization::parse).toList());
+        QuantMode mode = QuantGpt2Setup.parsed("--mode", () -> QuantMode.parse(o.string("--mode")));
+        Calibration calibration = QuantGpt2Setup.parsed("--calibration", () -> Calibration.parse(o.string("--calibration")));
         List<Double> lrs = QuantGpt2Setup.doubles("--lr", quick && !o.has("--lr") ? "1e-3,1e-2" : o.string("--lr"));
         int steps = quick && !o.has("--steps") ? 30 : o.integer("--steps");
         Path dir = o.path("--out");

@@ -48,7 +48,7 @@ final class Gpt2QuadapterCommand implements Command {
         if (o.helpRequested()) {
             out.print(o.help(summary() + "\n\nPre-trains on tinyshakespeare (first 90%), fine-tunes on fractions of grimm's first 90%, "
                     + "evaluates on grimm's last 10%, japanese_fairy_tales and tinyshakespeare's last 10%.\n"
-                    + "Writes results.csv, report.md, channel_ranges.csv/png, base-model/."));
+                    + "Writes results.csv, report.md, channel_ranges_<bits>.csv/png, base-model/."));
             return Main.OK;
         }
         Devices.select(o.string("--device"), out);
@@ -61,6 +61,10 @@ final class Gpt2QuadapterCommand implements Command {
             }
             o.parse(defaults.toArray(String[]::new));
         }
+        // settings first, so a mistake is reported before minutes of pre-training
+        Parameterization param = QuantGpt2Setup.parsed("--param", () -> Parameterization.parse(o.string("--param")));
+        boolean autoBits = o.string("--bits").equalsIgnoreCase("auto");
+        List<BitSetting> bits = autoBits ? null : QuantGpt2Setup.parsed("--bits", () -> BitSetting.parseList(o.string("--bits")));
         Path data = o.path("--data"), dir = o.path("--out"), cache = dir.resolve("token-cache");
         long seed = o.longValue("--seed");
         Map<String, Path> files = new LinkedHashMap<>();
@@ -98,16 +102,13 @@ final class Gpt2QuadapterCommand implements Command {
             out.printf("  %-18s %12.3f %12.3f %12.3f %8.1f %14.2f%n", st.site(), st.widestChannel(), st.medianChannel(),
                     st.tensorRange(), st.widestChannel() / st.medianChannel(), st.medianLevels(4));
         }
-        List<BitSetting> bits;
-        if (o.string("--bits").equalsIgnoreCase("auto")) {
+        if (autoBits) {
             int hard = QuadapterExperiment.harderActivationBits(stats);
             out.println("harder setting from the measured ranges: W8A" + hard
                     + " (fewest activation bits at which the median channel of every adapter site still spans >= 2 grid steps)");
             bits = hard == 8 ? List.of(new BitSetting(8, 8)) : List.of(new BitSetting(8, 8), new BitSetting(8, hard));
-        } else {
-            bits = BitSetting.parseList(o.string("--bits"));
         }
-        QuadapterExperiment.Settings s = new QuadapterExperiment.Settings(bits, Parameterization.parse(o.string("--param")),
+        QuadapterExperiment.Settings s = new QuadapterExperiment.Settings(bits, param,
                 QuantGpt2Setup.doubles("--fractions", o.string("--fractions")), o.integer("--seeds"),
                 new QatTraining.Settings(o.integer("--steps"), batch, context, o.real("--lr"), o.real("--weight-lr"), 1.0),
                 o.integer("--block-steps"), 4, new LmEval.Windows(o.integer("--eval-batches"), batch, context));

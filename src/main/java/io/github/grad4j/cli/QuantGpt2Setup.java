@@ -98,6 +98,15 @@ final class QuantGpt2Setup {
         }
     }
 
+    /** Runs a parse of an option's value, turning its IllegalArgumentException into a usage error (exit code 2). */
+    static <T> T parsed(String option, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(option + ": " + e.getMessage());
+        }
+    }
+
     static Path defaultTextDir() {
         return Path.of(System.getProperty("grad4j.shared", "../shared"), "data", "text");
     }

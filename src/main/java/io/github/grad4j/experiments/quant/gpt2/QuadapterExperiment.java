@@ -223,8 +223,8 @@ public final class QuadapterExperiment {
             for (int c = 0; c < b.length; c++) csv.row(site, c, b[c], a[c], alpha[c]);
             if (site.equals(worst)) plot.series("before adapters", b).series("after Quadapter P1+2", a);
         }
-        csv.write(out.resolve("channel_ranges.csv"));
-        report.figure("per-channel ranges", plot, "channel_ranges.png");
+        csv.write(out.resolve("channel_ranges_" + bits.label() + ".csv"));
+        report.figure("per-channel ranges " + bits.label(), plot, "channel_ranges_" + bits.label() + ".png");
     }
 
     private static double[] width(double[][] r) {
