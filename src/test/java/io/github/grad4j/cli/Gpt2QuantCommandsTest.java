@@ -1,5 +1,9 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.backend.Backend;
+import io.github.grad4j.tensor.Backends;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +14,19 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Usage errors of gpt2 qat / gpt2 quadapter are reported before any data is read or model trained. */
 class Gpt2QuantCommandsTest {
+    private Backend saved;
+
+    // the commands select --device (cpu) as the process-wide default; later tests expect theirs back
+    @BeforeEach
+    void saveBackend() {
+        saved = Backends.defaultBackend();
+    }
+
+    @AfterEach
+    void restoreBackend() {
+        Backends.setDefault(saved);
+    }
+
     private static String[] run(int expectedCode, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));

@@ -241,4 +241,28 @@ class QuantizedGpt2Test {
             if (c == Calibration.MIN_MAX) assertEquals(full.effectiveRange().maxValues()[0], hi, 0.0);
         }
     }
+
+    @Test
+    void trainsOnTheFastCpuBackend() {
+        // the experiments run on the cpu backend, which fails on rank-0 elementwise ops: the loss and the
+        // per-tensor quantizers must avoid them (see QuantizedGpt2.lmLoss)
+        io.github.grad4j.backend.Backend saved = io.github.grad4j.tensor.Backends.defaultBackend();
+        io.github.grad4j.tensor.Backends.setDefault(io.github.grad4j.backend.cpu.CpuBackend.create());
+        try {
+            Gpt2Model m = new Gpt2Model(TINY, new Rng(1));
+            m.eval();
+            QuantizedGpt2 q = new QuantizedGpt2(m, QuantSpec.of(new BitSetting(4, 4), Parameterization.MIN_MAX));
+            TokenDataset data = randomText(2, 300);
+            q.calibrate(batches(data, 1));
+            Quadapter.attach(q);
+            QatTraining.Log full = QatTraining.train(q, QuantMode.FULL, true, data, new QatTraining.Settings(2, 2, 8, 1e-3, 1e-3, 1.0), new Rng(1));
+            List<QatTraining.Log> blocks = QatTraining.calibrateBlocks(q, data, new QatTraining.Settings(1, 2, 8, 1e-3, 0, 0), new Rng(2));
+            assertFalse(full.diverged());
+            assertTrue(Double.isFinite(blocks.get(1).lastLoss()));
+            double ppl = LmEval.perplexity(q::loss, data, new LmEval.Windows(2, 2, 8));
+            assertTrue(ppl > 1 && ppl < 2 * TINY.vocabSize(), "perplexity " + ppl);
+        } finally {
+            io.github.grad4j.tensor.Backends.setDefault(saved);
+        }
+    }
 }
