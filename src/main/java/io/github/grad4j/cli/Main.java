@@ -23,14 +23,17 @@ public final class Main {
     /** All commands, in the order the help lists them. */
     static List<Command> commands() {
         List<Command> list = new ArrayList<>();
-        list.add(new TokenizeCommand());
-        list.add(new BenchCommand());
+        list.add(new DemoCommand());
         list.add(new Gpt2TrainCommand());
         list.add(new Gpt2EvalCommand());
         list.add(new Gpt2GenerateCommand());
+        list.add(new Gpt2QatCommand());
+        list.add(new Gpt2QuadapterCommand());
+        list.add(new TokenizeCommand());
         list.add(new QuantAnalyzeCommand());
         list.add(new FewShotTrainCommand());
         list.add(new FewShotEvalCommand());
+        list.add(new BenchCommand());
         list.add(new DevicesCommand());
         return list;
     }

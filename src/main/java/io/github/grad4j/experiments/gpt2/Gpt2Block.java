@@ -20,6 +20,14 @@ public final class Gpt2Block extends Module {
         this.mlp = registerModule("mlp", new Mlp(config, rng, dtype, dropout));
     }
 
+    /**
+     * The block applied to a residual stream x [B, T, C] without a cache: what block-wise
+     * calibration and analysis need to run one block on its own inputs.
+     */
+    public Tensor forward(Tensor x) {
+        return forward(x, null, 0);
+    }
+
     Tensor forward(Tensor x, KvCache cache, int layer) {
         x = x.add(attn.forward(ln1.forward(x), cache, layer));
         return x.add(mlp.forward(ln2.forward(x)));

@@ -96,6 +96,32 @@ public final class Gpt2Model extends Module {
         return new KvCache(config.nLayer(), batchSize, config.nPositions());
     }
 
+    /** The transformer blocks h.0, h.1, ... in order. */
+    public List<Gpt2Block> blocks() {
+        return blocks;
+    }
+
+    /**
+     * The residual stream entering block 0 for token ids (INT32 [B, T]): token plus position
+     * embeddings, with dropout in training mode. {@code logits(ids)} equals {@link #head} of the
+     * blocks applied in order to this.
+     */
+    public Tensor embed(Tensor ids) {
+        checkIds(ids, 0, null);
+        int t = ids.size(1);
+        int[] positionIds = new int[t];
+        for (int i = 0; i < t; i++) positionIds[i] = i;
+        Tensor positions = Tensor.ofInts(positionIds, t).to(ids.backend());
+        return dropout.apply(wte.lookup(ids).add(wpe.lookup(positions)), isTraining());
+    }
+
+    /** Logits [B, T, vocab] from the residual stream leaving the last block: ln_f, then x wte^T. */
+    public Tensor head(Tensor hidden) {
+        int b = hidden.size(0), t = hidden.size(1);
+        Tensor x = lnF.forward(hidden);
+        return x.reshape(b * t, config.nEmbd()).matmul(wte.weight().mT()).reshape(b, t, config.vocabSize());
+    }
+
     /** Logits [B, T, vocab] for token ids (INT32 [B, T], 1 &lt;= T &lt;= context length). */
     public Tensor logits(Tensor ids) {
         return logits(ids, null);
@@ -117,8 +143,7 @@ public final class Gpt2Model extends Module {
         x = dropout.apply(x, isTraining());
         for (int i = 0; i < blocks.size(); i++) x = blocks.get(i).forward(x, cache, i);
         if (cache != null) cache.advance(t);
-        x = lnF.forward(x);
-        return x.reshape(b * t, config.nEmbd()).matmul(wte.weight().mT()).reshape(b, t, config.vocabSize());
+        return head(x);
     }
 
     /**
