@@ -42,9 +42,10 @@ class FewShotCommandsTest {
 
     @Test
     void unknownMethodIsAUsageError(@TempDir Path dir) {
-        Result r = run("fewshot", "train", "--method", "maml", "--data", "x", "--out", dir.toString());
+        // maml, metasgd, btaml and mxml are forwarded to their own runners, so take a name nobody knows
+        Result r = run("fewshot", "train", "--method", "bogus", "--data", "x", "--out", dir.toString());
         assertEquals(Main.USAGE, r.code());
-        assertTrue(r.err().contains("--method must be protonet or tpn, got 'maml'"), r.err());
+        assertTrue(r.err().contains("--method must be protonet or tpn, got 'bogus'"), r.err());
     }
 
     @Test
