@@ -56,9 +56,9 @@ class MxmlSpecializationTest {
 
         assertTrue(onLeft.meanWeights()[0] > 0.7, "weight of the left learner on left episodes: " + onLeft.meanWeights()[0]);
         assertTrue(onRight.meanWeights()[1] > 0.7, "weight of the right learner on right episodes: " + onRight.meanWeights()[1]);
+        // the mixture should do better than the wrong learner alone (it is not guaranteed to beat the uniform ensemble)
         double mixtureOnLeft = onLeft.accuracyByMethod().get(MxmlEvaluation.MXML).mean();
-        double uniformOnLeft = onLeft.accuracyByMethod().get(MxmlEvaluation.UNIFORM).mean();
-        assertTrue(mixtureOnLeft >= uniformOnLeft - 0.02, "MxML " + mixtureOnLeft + " vs uniform " + uniformOnLeft);
+        assertTrue(mixtureOnLeft > rightOnLeft + 0.1, "MxML " + mixtureOnLeft + " vs the right-half learner " + rightOnLeft);
 
         // the saved model reloads to the same weights
         MxmlModel reloaded = MxmlModel.load(dir.resolve("mxml"));
