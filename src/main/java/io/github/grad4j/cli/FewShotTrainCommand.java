@@ -17,15 +17,16 @@ final class FewShotTrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "meta-train a few-shot learner (protonet, tpn, maml, metasgd, btaml) on Omniglot";
+        return "meta-train a few-shot learner (protonet, tpn, maml, metasgd, btaml; mxml: a WPN over trained learners)";
     }
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
         if (isMamlFamily(args)) return io.github.grad4j.experiments.meta.maml.MamlExperiment.train(args, out);
+        if (FewShotMxml.isMxmlMethod(args)) return FewShotMxml.train(args, out);
         FewShotConfig d = FewShotConfig.defaults("protonet");
         Options o = new Options("fewshot train --method protonet|tpn --data PATH --out DIR [options]")
-                .option("--method", "protonet|tpn", "the few-shot learner (maml|metasgd|btaml: see --method maml --help)", null)
+                .option("--method", "protonet|tpn", "the few-shot learner (maml|metasgd|btaml: see --method maml --help; mxml: --method mxml --help)", null)
                 .option("--device", "cpu|opencl|auto|reference", "where to compute", "cpu")
                 .option("--data", "PATH", "Omniglot background set: a zip (images_background*.zip) or its folder", null)
                 .option("--val-data", "PATH", "validation classes (default: hold out --val-characters of --data)", null)
@@ -55,7 +56,7 @@ final class FewShotTrainCommand implements Command {
         Devices.select(o.string("--device"), System.err);
         String method = o.string("--method");
         if (!method.equals("protonet") && !method.equals("tpn")) {
-            throw new UsageException("--method must be protonet, tpn, maml, metasgd or btaml, got '" + method + "'");
+            throw new UsageException("--method must be protonet, tpn, maml, metasgd, btaml or mxml, got '" + method + "'");
         }
         FewShotConfig config;
         try {

@@ -33,6 +33,7 @@ public final class Main {
         list.add(new QuantAnalyzeCommand());
         list.add(new FewShotTrainCommand());
         list.add(new FewShotEvalCommand());
+        list.add(new FewShotMxml.ExperimentCommand());
         list.add(new BenchCommand());
         list.add(new DevicesCommand());
         return list;

@@ -44,7 +44,7 @@ class FewShotCommandsTest {
     void unknownMethodIsAUsageError(@TempDir Path dir) {
         Result r = run("fewshot", "train", "--method", "reptile", "--data", "x", "--out", dir.toString());
         assertEquals(Main.USAGE, r.code());
-        assertTrue(r.err().contains("--method must be protonet, tpn, maml, metasgd or btaml, got 'reptile'"), r.err());
+        assertTrue(r.err().contains("--method must be protonet, tpn, maml, metasgd, btaml or mxml, got 'reptile'"), r.err());
     }
 
     @Test

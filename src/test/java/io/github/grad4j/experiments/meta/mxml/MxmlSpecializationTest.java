@@ -1,0 +1,68 @@
+package io.github.grad4j.experiments.meta.mxml;
+
+import io.github.grad4j.experiments.meta.FewShotConfig;
+import io.github.grad4j.experiments.meta.FewShotModel;
+import io.github.grad4j.experiments.meta.data.EpisodeSpec;
+import io.github.grad4j.experiments.meta.data.ImageDataset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End to end on synthetic data: two learners meta-trained on two distributions that need opposite
+ * halves of the image ({@link SyntheticSources}), then a WPN trained on episodes of both; on
+ * held-out classes the WPN must give most weight to the learner of the episode's own distribution.
+ */
+class MxmlSpecializationTest {
+    private static final int SIZE = 16;
+    private static final EpisodeSpec SPEC = EpisodeSpec.fixed(3, 3, 3);
+    private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    @Test
+    void wpnWeightsTheLearnerOfTheEpisodesDistribution(@TempDir Path dir) throws Exception {
+        ImageDataset leftTrain = SyntheticSources.halves("left", true, 12, 10, SIZE, 1);
+        ImageDataset rightTrain = SyntheticSources.halves("right", false, 12, 10, SIZE, 2);
+        ImageDataset leftTest = SyntheticSources.halves("left", true, 6, 10, SIZE, 3);
+        ImageDataset rightTest = SyntheticSources.halves("right", false, 6, 10, SIZE, 4);
+        FewShotConfig config = new FewShotConfig("protonet", 3, 3, 3, false, 8, SIZE, 100, 1e-2,
+                Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
+        FewShotModel left = LearnerTrainer.train(config,
+                new EpisodeSources(List.of("left"), List.of(leftTrain), SPEC, 5), dir.resolve("left"), QUIET).model();
+        FewShotModel right = LearnerTrainer.train(config,
+                new EpisodeSources(List.of("right"), List.of(rightTrain), SPEC, 6), dir.resolve("right"), QUIET).model();
+        List<FrozenLearner> learners = List.of(new FrozenLearner("left", left, dir.resolve("left")),
+                new FrozenLearner("right", right, dir.resolve("right")));
+
+        MxmlTrainer.Outcome outcome = MxmlTrainer.train(learners,
+                new EpisodeSources(List.of("left", "right"), List.of(leftTrain, rightTrain), SPEC, 7),
+                new MxmlTrainer.Settings(60, 8, 16, 1e-2, 1), dir.resolve("mxml"), QUIET);
+
+        MxmlEvaluation.Result onLeft = MxmlEvaluation.evaluate(outcome.model(), null, leftTest, SPEC, 20, 11, null);
+        MxmlEvaluation.Result onRight = MxmlEvaluation.evaluate(outcome.model(), null, rightTest, SPEC, 20, 12, null);
+        // precondition: the learners did specialize, otherwise there is nothing to pick
+        double leftOnLeft = onLeft.accuracyByMethod().get("left").mean();
+        double rightOnLeft = onLeft.accuracyByMethod().get("right").mean();
+        double rightOnRight = onRight.accuracyByMethod().get("right").mean();
+        double leftOnRight = onRight.accuracyByMethod().get("left").mean();
+        assertTrue(leftOnLeft > rightOnLeft + 0.15 && rightOnRight > leftOnRight + 0.15,
+                "learners did not specialize: left " + leftOnLeft + "/" + leftOnRight + ", right " + rightOnLeft + "/" + rightOnRight);
+
+        assertTrue(onLeft.meanWeights()[0] > 0.7, "weight of the left learner on left episodes: " + onLeft.meanWeights()[0]);
+        assertTrue(onRight.meanWeights()[1] > 0.7, "weight of the right learner on right episodes: " + onRight.meanWeights()[1]);
+        // the mixture should do better than the wrong learner alone (it is not guaranteed to beat the uniform ensemble)
+        double mixtureOnLeft = onLeft.accuracyByMethod().get(MxmlEvaluation.MXML).mean();
+        assertTrue(mixtureOnLeft > rightOnLeft + 0.1, "MxML " + mixtureOnLeft + " vs the right-half learner " + rightOnLeft);
+
+        // the saved model reloads to the same weights
+        MxmlModel reloaded = MxmlModel.load(dir.resolve("mxml"));
+        MxmlEvaluation.Result again = MxmlEvaluation.evaluate(reloaded, null, leftTest, SPEC, 20, 11, null);
+        assertArrayEquals(onLeft.meanWeights(), again.meanWeights(), 1e-6);
+    }
+}
