@@ -193,54 +193,39 @@ public interface Backend {
     }
 
     /**
-     * Cross-entropy of each row of logits [N, V] against targets (INT32 [N]): losses[i] =
-     * logsumexp(row i) - logits[i, targets[i]], 0 where targets[i] == ignoreIndex; lse [N] receives
-     * the row logsumexp for {@link #crossEntropyBackwardRows}. Targets are in range or ignored.
+     * Cross-entropy of each row of logits [N, V] against targets (INT32 [N], each in [0, V)):
+     * losses[i] = (logsumexp(row i) - logits[i, targets[i]]) keep[i]; keep [N] (the logits' dtype,
+     * 0 for rows left out, else 1) may be null for all ones. lse [N] receives the row logsumexp for
+     * {@link #crossEntropyBackwardRows}.
      */
-    default void crossEntropyRows(Strided logits, Strided targets, int ignoreIndex, Strided losses, Strided lse) {
+    default void crossEntropyRows(Strided logits, Strided targets, Strided keep, Strided losses, Strided lse) {
         int n = logits.shape()[0];
         if (n == 0) return;
         DType dt = logits.storage().dtype();
         logSumExpRows(logits, asColumn(lse));
-        double[] t = download(targets);
-        int[] safe = new int[n];
-        double[] keep = new double[n];
-        for (int i = 0; i < n; i++) {
-            boolean ignored = (int) t[i] == ignoreIndex;
-            safe[i] = ignored ? 0 : (int) t[i];
-            keep[i] = ignored ? 0 : 1;
-        }
         Strided picked = Strided.contiguous(allocate(dt, n), new int[]{n, 1});
-        gather(logits, 1, Strided.contiguous(upload(safe), new int[]{n, 1}), picked);
+        gather(logits, 1, asColumn(targets), picked);
         binary(BinaryOp.SUB, asColumn(lse), picked, asColumn(losses));
-        binary(BinaryOp.MUL, asColumn(losses), Strided.contiguous(upload(keep, dt), new int[]{n, 1}), asColumn(losses));
+        if (keep != null) binary(BinaryOp.MUL, asColumn(losses), asColumn(keep), asColumn(losses));
     }
 
     /**
-     * The backward of {@link #crossEntropyRows}: gradLogits[i, j] = gradLoss[i] (exp(logits[i, j] -
-     * lse[i]) - [j == targets[i]]), a zero row where the target is ignored.
+     * The backward of {@link #crossEntropyRows}: gradLogits[i, j] = gradLoss[i] keep[i]
+     * (exp(logits[i, j] - lse[i]) - [j == targets[i]]); keep may be null for all ones.
      */
-    default void crossEntropyBackwardRows(Strided logits, Strided lse, Strided targets, int ignoreIndex,
+    default void crossEntropyBackwardRows(Strided logits, Strided lse, Strided targets, Strided keep,
                                           Strided gradLoss, Strided gradLogits) {
         int n = logits.shape()[0], v = logits.shape()[1];
         if (n == 0) return;
         DType dt = logits.storage().dtype();
-        double[] t = download(targets);
-        int[] safe = new int[n];
-        double[] keep = new double[n];
-        double[] minusOne = new double[n];
-        for (int i = 0; i < n; i++) {
-            boolean ignored = (int) t[i] == ignoreIndex;
-            safe[i] = ignored ? 0 : (int) t[i];
-            keep[i] = ignored ? 0 : 1;
-            minusOne[i] = -1;
-        }
         binary(BinaryOp.SUB, logits, columnBroadcast(asColumn(lse), v), gradLogits);
         unary(UnaryOp.EXP, gradLogits, gradLogits, 0, 0);
-        scatterAdd(Strided.contiguous(upload(minusOne, dt), new int[]{n, 1}), 1,
-                Strided.contiguous(upload(safe), new int[]{n, 1}), gradLogits);
-        Strided scale = Strided.contiguous(upload(keep, dt), new int[]{n, 1});
-        binary(BinaryOp.MUL, scale, asColumn(gradLoss), scale);
+        scatterAdd(scalarView(-1, dt, new int[]{n, 1}), 1, asColumn(targets), gradLogits);
+        Strided scale = asColumn(gradLoss);
+        if (keep != null) {
+            scale = Strided.contiguous(allocate(dt, n), new int[]{n, 1});
+            binary(BinaryOp.MUL, asColumn(keep), asColumn(gradLoss), scale);
+        }
         binary(BinaryOp.MUL, gradLogits, columnBroadcast(scale, v), gradLogits);
     }
 
@@ -396,8 +381,10 @@ public interface Backend {
         DType dt = x.storage().dtype();
         Strided m = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
         reduce(ReduceOp.MAX, x, new boolean[]{false, true}, m, null);
-        double[] mv = download(m);
-        for (int i = 0; i < r; i++) if (Double.isInfinite(mv[i])) m.storage().set(i, 0);
+        Strided infinite = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        unary(UnaryOp.ABS, m, infinite, 0, 0);
+        binary(BinaryOp.EQ, infinite, scalarView(Double.POSITIVE_INFINITY, dt, m.shape()), infinite);
+        where(infinite, scalarView(0, dt, m.shape()), m, m);
         Strided e = Strided.contiguous(allocate(dt, r * c), new int[]{r, c});
         binary(BinaryOp.SUB, x, columnBroadcast(m, c), e);
         unary(UnaryOp.EXP, e, e, 0, 0);

@@ -159,26 +159,34 @@ public final class Functional {
         int n = logits.size(0), classes = logits.size(1);
         Tensor x = Views.contiguous(logits.detach());
         Tensor idx = Views.contiguous(targets);
+        Tensor keep = null;
+        boolean anyIgnored = false;
+        for (int ti : t) anyIgnored |= ti == ignoreIndex;
+        if (anyIgnored) { // in-range targets and a 0/1 row mask, uploaded only when some row is left out
+            int[] safe = t.clone();
+            double[] k = new double[n];
+            for (int i = 0; i < n; i++) {
+                k[i] = t[i] == ignoreIndex ? 0 : 1;
+                if (t[i] == ignoreIndex) safe[i] = 0;
+            }
+            idx = new Tensor(logits.backend().upload(safe), new int[]{n});
+            keep = new Tensor(logits.backend().upload(k, logits.dtype()), new int[]{n});
+        }
+        Tensor safeTargets = idx, rowKeep = keep;
         Tensor losses = empty(logits.backend(), logits.dtype(), new int[]{n});
         Tensor lse = empty(logits.backend(), logits.dtype(), new int[]{n});
-        logits.backend().crossEntropyRows(flat2(x, n, classes), flat1(idx), ignoreIndex, flat1(losses), flat1(lse));
+        logits.backend().crossEntropyRows(flat2(x, n, classes), flat1(idx), keep == null ? null : flat1(keep),
+                flat1(losses), flat1(lse));
         return record(losses, "crossEntropy", logits, g -> {
             if (!GradMode.isEnabled()) {
                 Tensor gl = Views.contiguous(g);
                 Tensor out = empty(logits.backend(), logits.dtype(), new int[]{n, classes});
-                logits.backend().crossEntropyBackwardRows(flat2(x, n, classes), flat1(lse), flat1(idx), ignoreIndex,
-                        flat1(gl), flat2(out, n, classes));
+                logits.backend().crossEntropyBackwardRows(flat2(x, n, classes), flat1(lse), flat1(safeTargets),
+                        rowKeep == null ? null : flat1(rowKeep), flat1(gl), flat2(out, n, classes));
                 return new Tensor[]{out};
             }
-            int[] safe = t.clone();
-            double[] keep = new double[n];
-            for (int i = 0; i < n; i++) {
-                keep[i] = t[i] == ignoreIndex ? 0 : 1;
-                if (t[i] == ignoreIndex) safe[i] = 0;
-            }
-            Tensor oneHot = Indexing.oneHot(new Tensor(logits.backend().upload(safe), new int[]{n}), classes, logits.dtype());
-            Tensor k = new Tensor(logits.backend().upload(keep, logits.dtype()), new int[]{n});
-            Tensor rowScale = Views.reshape(Pointwise.mul(g, k), n, 1);
+            Tensor oneHot = Indexing.oneHot(safeTargets, classes, logits.dtype());
+            Tensor rowScale = Views.reshape(rowKeep == null ? g : Pointwise.mul(g, rowKeep), n, 1);
             return new Tensor[]{Pointwise.mul(Pointwise.sub(softmax(logits, 1), oneHot), rowScale)};
         });
     }

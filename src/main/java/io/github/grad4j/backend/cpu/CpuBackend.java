@@ -836,15 +836,16 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
-    public void crossEntropyRows(Strided logits, Strided targets, int ignoreIndex, Strided losses, Strided lse) {
+    public void crossEntropyRows(Strided logits, Strided targets, Strided keep, Strided losses, Strided lse) {
         long t0 = Profiler.start();
         try {
             int[] ts = i32(targets);
-            if (!dense(logits, losses, lse) || ts == null || !targets.isContiguous() || logits.shape()[1] == 0) {
-                super.crossEntropyRows(logits, targets, ignoreIndex, losses, lse);
+            if (!dense(logits, keep, losses, lse) || ts == null || !targets.isContiguous() || logits.shape()[1] == 0) {
+                super.crossEntropyRows(logits, targets, keep, losses, lse);
                 return;
             }
-            fused.crossEntropy(f32(logits), logits.offset(), ts, targets.offset(), ignoreIndex, f32(losses), losses.offset(),
+            fused.crossEntropy(f32(logits), logits.offset(), ts, targets.offset(), keep == null ? null : f32(keep),
+                    keep == null ? 0 : keep.offset(), f32(losses), losses.offset(),
                     f32(lse), lse.offset(), logits.shape()[0], logits.shape()[1]);
         } finally {
             if (t0 != -1) Profiler.stop("crossEntropyRows", t0);
@@ -852,16 +853,17 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
-    public void crossEntropyBackwardRows(Strided logits, Strided lse, Strided targets, int ignoreIndex,
+    public void crossEntropyBackwardRows(Strided logits, Strided lse, Strided targets, Strided keep,
                                          Strided gradLoss, Strided gradLogits) {
         long t0 = Profiler.start();
         try {
             int[] ts = i32(targets);
-            if (!dense(logits, lse, gradLoss, gradLogits) || ts == null || !targets.isContiguous()) {
-                super.crossEntropyBackwardRows(logits, lse, targets, ignoreIndex, gradLoss, gradLogits);
+            if (!dense(logits, lse, keep, gradLoss, gradLogits) || ts == null || !targets.isContiguous()) {
+                super.crossEntropyBackwardRows(logits, lse, targets, keep, gradLoss, gradLogits);
                 return;
             }
-            fused.crossEntropyBackward(f32(logits), logits.offset(), f32(lse), lse.offset(), ts, targets.offset(), ignoreIndex,
+            fused.crossEntropyBackward(f32(logits), logits.offset(), f32(lse), lse.offset(), ts, targets.offset(),
+                    keep == null ? null : f32(keep), keep == null ? 0 : keep.offset(),
                     f32(gradLoss), gradLoss.offset(), f32(gradLogits), gradLogits.offset(),
                     logits.shape()[0], logits.shape()[1]);
         } finally {

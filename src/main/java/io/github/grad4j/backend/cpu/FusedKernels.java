@@ -104,8 +104,8 @@ final class FusedKernels {
         });
     }
 
-    /** Per-row cross-entropy of contiguous logits [rows, v]; targets[i] == ignore gives 0. */
-    void crossEntropy(float[] x, int xo, int[] t, int to, int ignore, float[] loss, int lo, float[] lse, int so,
+    /** Per-row cross-entropy of contiguous logits [rows, v], times keep[i] (null: 1). */
+    void crossEntropy(float[] x, int xo, int[] t, int to, float[] keep, int ko, float[] loss, int lo, float[] lse, int so,
                       int rows, int v) {
         parallel.forRange(rows, rowGrain(v), (r0, r1) -> {
             float[] scratch = new float[v];
@@ -116,23 +116,24 @@ final class FusedKernels {
                 float l = shift + (float) Math.log(k.expShiftSum(x, xi, shift, scratch, 0, v));
                 lse[so + r] = l;
                 int target = t[to + r];
-                loss[lo + r] = target == ignore ? 0f : l - x[xi + target];
+                float kept = keep == null ? 1f : keep[ko + r];
+                loss[lo + r] = kept == 0 ? 0f : (l - x[xi + target]) * kept;
             }
         });
     }
 
-    /** gradLogits = g (softmax - onehot) per row, zero rows where ignored. */
-    void crossEntropyBackward(float[] x, int xo, float[] lse, int so, int[] t, int to, int ignore,
+    /** gradLogits = g keep (softmax - onehot) per row (keep null: 1). */
+    void crossEntropyBackward(float[] x, int xo, float[] lse, int so, int[] t, int to, float[] keep, int ko,
                               float[] g, int go, float[] out, int oo, int rows, int v) {
         parallel.forRange(rows, rowGrain(v), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int xi = xo + r * v, oi = oo + r * v;
                 int target = t[to + r];
-                if (target == ignore) {
+                float gr = g[go + r] * (keep == null ? 1f : keep[ko + r]);
+                if (gr == 0) {
                     Arrays.fill(out, oi, oi + v, 0f);
                     continue;
                 }
-                float gr = g[go + r];
                 k.expShiftSum(x, xi, lse[so + r], out, oi, v);
                 for (int j = 0; j < v; j++) out[oi + j] *= gr;
                 out[oi + target] -= gr;

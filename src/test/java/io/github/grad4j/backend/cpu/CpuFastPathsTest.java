@@ -175,17 +175,24 @@ class CpuFastPathsTest {
                 close(egw, agw, 1e-4, "layerNormBackwardRows gw " + what);
                 close(egb, agb, 1e-5, "layerNormBackwardRows gb " + what);
                 int[] t = new int[r];
-                for (int i = 0; i < r; i++) t[i] = i % 3 == 1 ? -1 : rng.nextInt(c);
-                Strided el = zeros(REF, r), al = zeros(cpu, r), es = zeros(REF, r), as = zeros(cpu, r);
-                REF.crossEntropyRows(on(REF, x, r, c), ints(REF, t, r), -1, el, es);
-                cpu.crossEntropyRows(on(cpu, x, r, c), ints(cpu, t, r), -1, al, as);
-                close(el, al, 1e-5, "crossEntropyRows " + what);
-                close(es, as, 1e-5, "crossEntropyRows lse " + what);
-                float[] gl = random(rng, r, 1);
-                Strided eg = zeros(REF, r, c), ag = zeros(cpu, r, c);
-                REF.crossEntropyBackwardRows(on(REF, x, r, c), es, ints(REF, t, r), -1, on(REF, gl, r), eg);
-                cpu.crossEntropyBackwardRows(on(cpu, x, r, c), as, ints(cpu, t, r), -1, on(cpu, gl, r), ag);
-                close(eg, ag, 1e-5, "crossEntropyBackwardRows " + what);
+                float[] keep = new float[r];
+                for (int i = 0; i < r; i++) {
+                    t[i] = rng.nextInt(c);
+                    keep[i] = i % 3 == 1 ? 0 : 1;
+                }
+                for (boolean masked : new boolean[]{false, true}) {
+                    Strided ek = masked ? on(REF, keep, r) : null, ak = masked ? on(cpu, keep, r) : null;
+                    Strided el = zeros(REF, r), al = zeros(cpu, r), es = zeros(REF, r), as = zeros(cpu, r);
+                    REF.crossEntropyRows(on(REF, x, r, c), ints(REF, t, r), ek, el, es);
+                    cpu.crossEntropyRows(on(cpu, x, r, c), ints(cpu, t, r), ak, al, as);
+                    close(el, al, 1e-5, "crossEntropyRows " + what);
+                    close(es, as, 1e-5, "crossEntropyRows lse " + what);
+                    float[] gl = random(rng, r, 1);
+                    Strided eg = zeros(REF, r, c), ag = zeros(cpu, r, c);
+                    REF.crossEntropyBackwardRows(on(REF, x, r, c), es, ints(REF, t, r), ek, on(REF, gl, r), eg);
+                    cpu.crossEntropyBackwardRows(on(cpu, x, r, c), as, ints(cpu, t, r), ak, on(cpu, gl, r), ag);
+                    close(eg, ag, 1e-5, "crossEntropyBackwardRows " + what);
+                }
                 Strided ed = zeros(REF, r, c), ad = zeros(cpu, r, c);
                 REF.geluTanhBackward(on(REF, x, r, c), on(REF, g, r, c), ed);
                 cpu.geluTanhBackward(on(cpu, x, r, c), on(cpu, g, r, c), ad);
