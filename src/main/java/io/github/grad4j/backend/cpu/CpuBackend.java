@@ -404,6 +404,11 @@ public final class CpuBackend extends ReferenceBackend {
                 }
             }
         }
+        if (xs != null && os != null && first >= 0 && reducedSize >= 64 && keptSize > 0 && out.isContiguous()
+                && indices == null) {
+            reduceGeneral(op, xs, x, reduceAxis, os, out.offset(), keptSize, reducedSize);
+            return;
+        }
         int[] idx = indices == null ? null : i32(indices);
         if (ok && indices != null && idx != null && first == last && (last == rank - 1 || trailingOnes(shape, last + 1))
                 && (op == ReduceOp.MAX || op == ReduceOp.MIN) && strides[last] == 1
@@ -412,6 +417,39 @@ public final class CpuBackend extends ReferenceBackend {
             return;
         }
         super.reduce(op, x, reduceAxis, out, indices);
+    }
+
+    /**
+     * Any mix of kept and reduced axes (batch norm's (N, H, W) around C): each output sums its
+     * elements one after another in row-major order of the reduced axes, on one thread.
+     */
+    private void reduceGeneral(ReduceOp op, float[] xs, Strided x, boolean[] reduceAxis, float[] os, int oOff,
+                               int kept, int reduced) {
+        int rank = x.rank();
+        int[] shape = x.shape(), strides = x.strides();
+        int[] redOff = new int[reduced];
+        for (int r = 0; r < reduced; r++) {
+            int rem = r, off = 0;
+            for (int d = rank - 1; d >= 0; d--) {
+                if (!reduceAxis[d]) continue;
+                off += (rem % shape[d]) * strides[d];
+                rem /= shape[d];
+            }
+            redOff[r] = off;
+        }
+        parallel.forRange(kept, Math.max(1, GRAIN / reduced), (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                int rem = k, base = x.offset();
+                for (int d = rank - 1; d >= 0; d--) {
+                    if (reduceAxis[d]) continue;
+                    base += (rem % shape[d]) * strides[d];
+                    rem /= shape[d];
+                }
+                float acc = xs[base + redOff[0]];
+                for (int r = 1; r < reduced; r++) acc = ScalarKernels.combine(op, acc, xs[base + redOff[r]]);
+                os[oOff + k] = acc;
+            }
+        });
     }
 
     private static boolean trailingOnes(int[] shape, int from) {
