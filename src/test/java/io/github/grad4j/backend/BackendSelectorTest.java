@@ -12,15 +12,16 @@ import static org.junit.jupiter.api.Assertions.*;
 class BackendSelectorTest {
 
     @Test
-    void cpuIsTheReferenceBackendForNow() {
-        assertSame(ReferenceBackend.INSTANCE, BackendSelector.select("cpu", System.out));
+    void cpuIsTheFastCpuBackendAndReferenceIsTheReference() {
+        assertSame(io.github.grad4j.backend.cpu.CpuBackend.create(), BackendSelector.select("cpu", System.out));
+        assertSame(ReferenceBackend.INSTANCE, BackendSelector.select("reference", System.out));
     }
 
     @Test
     void unknownNamesAreRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> BackendSelector.select("cuda", System.out));
-        assertTrue(e.getMessage().contains("cpu, opencl or auto"), e.getMessage());
+        assertTrue(e.getMessage().contains("cpu, opencl, auto or reference"), e.getMessage());
     }
 
     @Test
