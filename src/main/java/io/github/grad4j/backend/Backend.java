@@ -103,4 +103,327 @@ public interface Backend {
      * descending (ascending) order of value, ties broken by lower index.
      */
     void topk(Strided x, int k, boolean largest, Strided indices);
+
+    // ================================================================ fused kernels
+    // Each has a default built from the kernels above, which is its specification; a backend may
+    // override it with a faster loop that computes the same thing (up to rounding).
+
+    /**
+     * Softmax (or log-softmax when {@code log}) of each row of x [R, C] into out [R, C]: shifted by
+     * the row maximum, exp, divided by (log: minus the log of) the row sum.
+     */
+    default void softmaxRows(Strided x, Strided out, boolean log) {
+        int r = x.shape()[0], c = x.shape()[1];
+        if (r == 0 || c == 0) return;
+        DType dt = x.storage().dtype();
+        Strided m = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        reduce(ReduceOp.MAX, x, new boolean[]{false, true}, m, null);
+        binary(BinaryOp.SUB, x, columnBroadcast(m, c), out);
+        Strided e = log ? Strided.contiguous(allocate(dt, r * c), new int[]{r, c}) : out;
+        unary(UnaryOp.EXP, out, e, 0, 0);
+        Strided s = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        reduce(ReduceOp.SUM, e, new boolean[]{false, true}, s, null);
+        if (log) {
+            unary(UnaryOp.LOG, s, s, 0, 0);
+            binary(BinaryOp.SUB, out, columnBroadcast(s, c), out);
+        } else {
+            binary(BinaryOp.DIV, out, columnBroadcast(s, c), out);
+        }
+    }
+
+    /**
+     * Layer normalization of each row of x [R, C] (biased variance) into out [R, C], then
+     * out * weight + bias (each [C], either may be null). Saves the row mean and 1/sqrt(var + eps)
+     * into mean [R] and rstd [R] for {@link #layerNormBackwardRows}.
+     */
+    default void layerNormRows(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided rstd) {
+        int r = x.shape()[0], c = x.shape()[1];
+        if (r == 0) return;
+        DType dt = x.storage().dtype();
+        Strided m = asColumn(mean), rs = asColumn(rstd);
+        reduce(ReduceOp.SUM, x, new boolean[]{false, true}, m, null);
+        binary(BinaryOp.DIV, m, scalarView(c, dt, m.shape()), m);
+        binary(BinaryOp.SUB, x, columnBroadcast(m, c), out);
+        Strided sq = Strided.contiguous(allocate(dt, r * c), new int[]{r, c});
+        binary(BinaryOp.MUL, out, out, sq);
+        reduce(ReduceOp.SUM, sq, new boolean[]{false, true}, rs, null);
+        binary(BinaryOp.DIV, rs, scalarView(c, dt, rs.shape()), rs);
+        binary(BinaryOp.ADD, rs, scalarView(eps, dt, rs.shape()), rs);
+        unary(UnaryOp.SQRT, rs, rs, 0, 0);
+        binary(BinaryOp.DIV, scalarView(1, dt, rs.shape()), rs, rs);
+        binary(BinaryOp.MUL, out, columnBroadcast(rs, c), out);
+        if (weight != null) binary(BinaryOp.MUL, out, rowBroadcast(weight, r), out);
+        if (bias != null) binary(BinaryOp.ADD, out, rowBroadcast(bias, r), out);
+    }
+
+    /**
+     * The backward of {@link #layerNormRows}: with xhat = (x - mean) rstd and gh = g * weight,
+     * gradX = rstd (gh - mean(gh) - xhat mean(gh xhat)) per row; gradWeight = sum over rows of
+     * g xhat, gradBias = sum over rows of g (each written, may be null; weight null means 1).
+     */
+    default void layerNormBackwardRows(Strided g, Strided x, Strided weight, Strided mean, Strided rstd,
+                                       Strided gradX, Strided gradWeight, Strided gradBias) {
+        int r = x.shape()[0], c = x.shape()[1];
+        DType dt = x.storage().dtype();
+        Strided m = asColumn(mean), rs = asColumn(rstd);
+        Strided xhat = Strided.contiguous(allocate(dt, r * c), new int[]{r, c});
+        binary(BinaryOp.SUB, x, columnBroadcast(m, c), xhat);
+        binary(BinaryOp.MUL, xhat, columnBroadcast(rs, c), xhat);
+        Strided tmp = Strided.contiguous(allocate(dt, r * c), new int[]{r, c});
+        if (gradWeight != null) {
+            binary(BinaryOp.MUL, g, xhat, tmp);
+            reduce(ReduceOp.SUM, tmp, new boolean[]{true, false}, asRow(gradWeight), null);
+        }
+        if (gradBias != null) reduce(ReduceOp.SUM, g, new boolean[]{true, false}, asRow(gradBias), null);
+        if (gradX == null) return;
+        Strided gh = Strided.contiguous(allocate(dt, r * c), new int[]{r, c});
+        if (weight != null) binary(BinaryOp.MUL, g, rowBroadcast(weight, r), gh);
+        else copy(g, gh);
+        Strided a = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        Strided b = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        reduce(ReduceOp.SUM, gh, new boolean[]{false, true}, a, null);
+        binary(BinaryOp.DIV, a, scalarView(c, dt, a.shape()), a);
+        binary(BinaryOp.MUL, gh, xhat, tmp);
+        reduce(ReduceOp.SUM, tmp, new boolean[]{false, true}, b, null);
+        binary(BinaryOp.DIV, b, scalarView(c, dt, b.shape()), b);
+        binary(BinaryOp.MUL, xhat, columnBroadcast(b, c), tmp);
+        binary(BinaryOp.SUB, gh, columnBroadcast(a, c), gradX);
+        binary(BinaryOp.SUB, gradX, tmp, gradX);
+        binary(BinaryOp.MUL, gradX, columnBroadcast(rs, c), gradX);
+    }
+
+    /**
+     * Cross-entropy of each row of logits [N, V] against targets (INT32 [N], each in [0, V)):
+     * losses[i] = (logsumexp(row i) - logits[i, targets[i]]) keep[i]; keep [N] (the logits' dtype,
+     * 0 for rows left out, else 1) may be null for all ones. lse [N] receives the row logsumexp for
+     * {@link #crossEntropyBackwardRows}.
+     */
+    default void crossEntropyRows(Strided logits, Strided targets, Strided keep, Strided losses, Strided lse) {
+        int n = logits.shape()[0];
+        if (n == 0) return;
+        DType dt = logits.storage().dtype();
+        logSumExpRows(logits, asColumn(lse));
+        Strided picked = Strided.contiguous(allocate(dt, n), new int[]{n, 1});
+        gather(logits, 1, asColumn(targets), picked);
+        binary(BinaryOp.SUB, asColumn(lse), picked, asColumn(losses));
+        if (keep != null) binary(BinaryOp.MUL, asColumn(losses), asColumn(keep), asColumn(losses));
+    }
+
+    /**
+     * The backward of {@link #crossEntropyRows}: gradLogits[i, j] = gradLoss[i] keep[i]
+     * (exp(logits[i, j] - lse[i]) - [j == targets[i]]); keep may be null for all ones.
+     */
+    default void crossEntropyBackwardRows(Strided logits, Strided lse, Strided targets, Strided keep,
+                                          Strided gradLoss, Strided gradLogits) {
+        int n = logits.shape()[0], v = logits.shape()[1];
+        if (n == 0) return;
+        DType dt = logits.storage().dtype();
+        binary(BinaryOp.SUB, logits, columnBroadcast(asColumn(lse), v), gradLogits);
+        unary(UnaryOp.EXP, gradLogits, gradLogits, 0, 0);
+        scatterAdd(scalarView(-1, dt, new int[]{n, 1}), 1, asColumn(targets), gradLogits);
+        Strided scale = asColumn(gradLoss);
+        if (keep != null) {
+            scale = Strided.contiguous(allocate(dt, n), new int[]{n, 1});
+            binary(BinaryOp.MUL, asColumn(keep), asColumn(gradLoss), scale);
+        }
+        binary(BinaryOp.MUL, gradLogits, columnBroadcast(scale, v), gradLogits);
+    }
+
+    /**
+     * Scaled dot-product attention: out = softmax(q k^T scale + mask) v for q [..., T, d],
+     * k [..., S, d], v [..., S, dv], out [..., T, dv] (equal batch axes; any strides). With
+     * {@code causal}, query i (at absolute position S - T + i) sees keys j &lt;= S - T + i only.
+     * lse [..., T] (contiguous) receives each row's logsumexp of the masked scores.
+     */
+    default void attention(Strided q, Strided k, Strided v, double scale, boolean causal, Strided out, Strided lse) {
+        Strided p = attentionProbabilities(q, k, scale, causal, lse, true);
+        if (p != null) matmul(p, v, out);
+    }
+
+    /**
+     * The backward of {@link #attention} given its inputs, lse and the output gradient g
+     * [..., T, dv]: with P the probabilities, gradV = P^T g, dP = g v^T, dS = P (dP - rowsum(dP P))
+     * scale, gradQ = dS k, gradK = dS^T q (each written).
+     */
+    default void attentionBackward(Strided q, Strided k, Strided v, double scale, boolean causal, Strided lse,
+                                   Strided g, Strided gradQ, Strided gradK, Strided gradV) {
+        Strided p = attentionProbabilities(q, k, scale, causal, lse, false);
+        if (p == null) return;
+        DType dt = q.storage().dtype();
+        int[] ps = p.shape();
+        int rank = ps.length, t = ps[rank - 2], s = ps[rank - 1];
+        matmul(transposed(p), g, gradV);
+        Strided dp = Strided.contiguous(allocate(dt, p.numel()), ps);
+        matmul(g, transposed(v), dp);
+        Strided tmp = Strided.contiguous(allocate(dt, p.numel()), ps);
+        binary(BinaryOp.MUL, dp, p, tmp);
+        int rows = p.numel() / Math.max(1, s);
+        Strided rowSum = Strided.contiguous(allocate(dt, rows), new int[]{rows, 1});
+        Strided dp2 = Strided.contiguous(dp.storage(), new int[]{rows, s});
+        reduce(ReduceOp.SUM, Strided.contiguous(tmp.storage(), new int[]{rows, s}), new boolean[]{false, true}, rowSum, null);
+        binary(BinaryOp.SUB, dp2, columnBroadcast(rowSum, s), dp2);
+        binary(BinaryOp.MUL, dp, p, dp);
+        binary(BinaryOp.MUL, dp, scalarView(scale, dt, ps), dp);
+        matmul(dp, k, gradQ);
+        matmul(transposed(dp), q, gradK);
+    }
+
+    /**
+     * One Adam step in place (PyTorch's Adam, or AdamW when {@code decoupled}), for step number
+     * {@code step} (1 for the first):
+     * g = grad (+ wd param unless decoupled); m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g g;
+     * param = param (1 - lr wd if decoupled) - lr / (1 - beta1^step) m / (sqrt(v) / sqrt(1 - beta2^step) + eps).
+     * All views have one shape and dtype.
+     */
+    default void adamStep(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, long step, double lr,
+                          double beta1, double beta2, double eps, double weightDecay, boolean decoupled) {
+        int[] shape = param.shape();
+        int n = param.numel();
+        if (n == 0) return;
+        DType dt = param.storage().dtype();
+        Strided g = grad;
+        if (!decoupled && weightDecay != 0) {
+            g = Strided.contiguous(allocate(dt, n), shape);
+            binary(BinaryOp.MUL, param, scalarView(weightDecay, dt, shape), g);
+            binary(BinaryOp.ADD, grad, g, g);
+        }
+        Strided t = Strided.contiguous(allocate(dt, n), shape);
+        binary(BinaryOp.MUL, expAvg, scalarView(beta1, dt, shape), expAvg);
+        binary(BinaryOp.MUL, g, scalarView(1 - beta1, dt, shape), t);
+        binary(BinaryOp.ADD, expAvg, t, expAvg);
+        binary(BinaryOp.MUL, expAvgSq, scalarView(beta2, dt, shape), expAvgSq);
+        binary(BinaryOp.MUL, g, g, t);
+        binary(BinaryOp.MUL, t, scalarView(1 - beta2, dt, shape), t);
+        binary(BinaryOp.ADD, expAvgSq, t, expAvgSq);
+        double biasCorrection1 = 1 - Math.pow(beta1, step);
+        double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        unary(UnaryOp.SQRT, expAvgSq, t, 0, 0);
+        binary(BinaryOp.DIV, t, scalarView(biasCorrection2Sqrt, dt, shape), t);
+        binary(BinaryOp.ADD, t, scalarView(eps, dt, shape), t);
+        binary(BinaryOp.DIV, expAvg, t, t);
+        binary(BinaryOp.MUL, t, scalarView(lr / biasCorrection1, dt, shape), t);
+        if (decoupled && weightDecay != 0) binary(BinaryOp.MUL, param, scalarView(1 - lr * weightDecay, dt, shape), param);
+        binary(BinaryOp.SUB, param, t, param);
+    }
+
+    /**
+     * The derivative of GPT-2's tanh GELU times g: out = g (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)),
+     * t = tanh(c (x + k x^3)), c = sqrt(2/pi), k = 0.044715. x, g and out have one shape.
+     */
+    default void geluTanhBackward(Strided x, Strided g, Strided out) {
+        int[] shape = x.shape();
+        int n = x.numel();
+        if (n == 0) return;
+        DType dt = x.storage().dtype();
+        double c = Math.sqrt(2.0 / Math.PI), k = 0.044715;
+        Strided x2 = Strided.contiguous(allocate(dt, n), shape);
+        Strided t = Strided.contiguous(allocate(dt, n), shape);
+        Strided d = Strided.contiguous(allocate(dt, n), shape);
+        binary(BinaryOp.MUL, x, x, x2);
+        binary(BinaryOp.MUL, x2, x, t);
+        binary(BinaryOp.MUL, t, scalarView(k, dt, shape), t);
+        binary(BinaryOp.ADD, x, t, t);
+        binary(BinaryOp.MUL, t, scalarView(c, dt, shape), t);
+        unary(UnaryOp.TANH, t, t, 0, 0);
+        binary(BinaryOp.MUL, x2, scalarView(3 * k, dt, shape), x2);
+        binary(BinaryOp.ADD, x2, scalarView(1, dt, shape), x2);
+        binary(BinaryOp.MUL, x2, scalarView(c, dt, shape), x2); // dInner
+        binary(BinaryOp.MUL, t, t, d);
+        binary(BinaryOp.SUB, scalarView(1, dt, shape), d, d);
+        binary(BinaryOp.MUL, d, x2, d);
+        binary(BinaryOp.MUL, d, x, d);
+        binary(BinaryOp.MUL, d, scalarView(0.5, dt, shape), d);
+        binary(BinaryOp.ADD, t, scalarView(1, dt, shape), t);
+        binary(BinaryOp.MUL, t, scalarView(0.5, dt, shape), t);
+        binary(BinaryOp.ADD, t, d, d);
+        binary(BinaryOp.MUL, g, d, out);
+    }
+
+    // ---------------------------------------------------------------- helpers of the defaults
+
+    /** A constant broadcast to {@code shape} (stride 0 everywhere). */
+    private Strided scalarView(double value, DType dtype, int[] shape) {
+        return new Strided(upload(new double[]{value}, dtype), 0, shape, new int[shape.length]);
+    }
+
+    /** A [R, 1] view broadcast along columns to [R, c]. */
+    private static Strided columnBroadcast(Strided column, int c) {
+        return new Strided(column.storage(), column.offset(), new int[]{column.shape()[0], c}, new int[]{column.strides()[0], 0});
+    }
+
+    /** A [C] view broadcast along rows to [r, C]. */
+    private static Strided rowBroadcast(Strided row, int r) {
+        return new Strided(row.storage(), row.offset(), new int[]{r, row.shape()[0]}, new int[]{0, row.strides()[0]});
+    }
+
+    /** A [R] view as [R, 1]. */
+    private static Strided asColumn(Strided v) {
+        return new Strided(v.storage(), v.offset(), new int[]{v.shape()[0], 1}, new int[]{v.strides()[0], 1});
+    }
+
+    /** A [C] view as [1, C]. */
+    private static Strided asRow(Strided v) {
+        return new Strided(v.storage(), v.offset(), new int[]{1, v.shape()[0]}, new int[]{1, v.strides()[0]});
+    }
+
+    /** The last two axes swapped. */
+    private static Strided transposed(Strided v) {
+        int r = v.rank();
+        int[] sh = v.shape().clone(), st = v.strides().clone();
+        int a = sh[r - 1]; sh[r - 1] = sh[r - 2]; sh[r - 2] = a;
+        a = st[r - 1]; st[r - 1] = st[r - 2]; st[r - 2] = a;
+        return new Strided(v.storage(), v.offset(), sh, st);
+    }
+
+    /** lse[i] = log(sum_j exp(x[i, j] - m)) + m with m the row maximum (0 where m is infinite). */
+    private void logSumExpRows(Strided x, Strided lse) {
+        int r = x.shape()[0], c = x.shape()[1];
+        DType dt = x.storage().dtype();
+        Strided m = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        reduce(ReduceOp.MAX, x, new boolean[]{false, true}, m, null);
+        Strided infinite = Strided.contiguous(allocate(dt, r), new int[]{r, 1});
+        unary(UnaryOp.ABS, m, infinite, 0, 0);
+        binary(BinaryOp.EQ, infinite, scalarView(Double.POSITIVE_INFINITY, dt, m.shape()), infinite);
+        where(infinite, scalarView(0, dt, m.shape()), m, m);
+        Strided e = Strided.contiguous(allocate(dt, r * c), new int[]{r, c});
+        binary(BinaryOp.SUB, x, columnBroadcast(m, c), e);
+        unary(UnaryOp.EXP, e, e, 0, 0);
+        reduce(ReduceOp.SUM, e, new boolean[]{false, true}, lse, null);
+        unary(UnaryOp.LOG, lse, lse, 0, 0);
+        binary(BinaryOp.ADD, lse, m, lse);
+    }
+
+    /**
+     * The masked, scaled attention scores of q and k as probabilities [..., T, S] (contiguous),
+     * computing lse first when {@code computeLse}, else reading it. Null when empty.
+     */
+    private Strided attentionProbabilities(Strided q, Strided k, double scale, boolean causal, Strided lse, boolean computeLse) {
+        int rank = q.rank();
+        int t = q.shape()[rank - 2], s = k.shape()[rank - 2];
+        int[] ps = q.shape().clone();
+        ps[rank - 1] = s;
+        int n = 1;
+        for (int x : ps) n *= x;
+        if (n == 0) return null;
+        DType dt = q.storage().dtype();
+        Strided p = Strided.contiguous(allocate(dt, n), ps);
+        matmul(q, transposed(k), p);
+        binary(BinaryOp.MUL, p, scalarView(scale, dt, ps), p);
+        if (causal) {
+            double[] allowed = new double[t * s];
+            for (int i = 0; i < t; i++) for (int j = 0; j <= s - t + i && j < s; j++) allowed[i * s + j] = 1;
+            int[] cst = new int[rank];
+            cst[rank - 2] = s;
+            cst[rank - 1] = 1;
+            Strided cond = new Strided(upload(allowed, dt), 0, ps, cst);
+            where(cond, p, scalarView(Double.NEGATIVE_INFINITY, dt, ps), p);
+        }
+        int rows = n / s;
+        Strided flat = Strided.contiguous(p.storage(), new int[]{rows, s});
+        Strided l = new Strided(lse.storage(), lse.offset(), new int[]{rows, 1}, new int[]{1, 1});
+        if (computeLse) logSumExpRows(flat, l);
+        binary(BinaryOp.SUB, flat, columnBroadcast(l, s), flat);
+        unary(UnaryOp.EXP, flat, flat, 0, 0);
+        return p;
+    }
 }

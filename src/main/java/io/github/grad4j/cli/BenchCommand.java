@@ -29,6 +29,12 @@ final class BenchCommand implements Command {
         Map<String, Bench> m = new LinkedHashMap<>();
         m.put("gemm", new Bench("matrix-multiply GFLOP/s of the cpu backend vs the reference [--quick]",
                 (args, out) -> CpuBenchmarks.run(prepend("gemm", args))));
+        m.put("gpt2-step", new Bench("GPT-2 124M training step B=4 T=64 AdamW, fused vs composite, per-op breakdown [--quick --steps --warmup --no-baseline]",
+                io.github.grad4j.bench.ModelBenchmarks::gpt2Step));
+        m.put("conv4", new Bench("Conv-4 ProtoNet episode 5-way 5-shot 15 queries, vs reference [--episodes N]",
+                io.github.grad4j.bench.ModelBenchmarks::conv4));
+        m.put("generate", new Bench("GPT-2 greedy generation with the KV cache, tokens/s [--quick]",
+                io.github.grad4j.bench.ModelBenchmarks::generate));
         m.put("tokenizer", new Bench("GPT-2 BPE throughput in MB/s [--text FILE]", BenchCommand::tokenizer));
         m.put("gpt2-train", new Bench("training tokens/s of a GPT-2 on random tokens [--layers --heads --embd --context --batch ...]",
                 BenchCommand::gpt2Train));

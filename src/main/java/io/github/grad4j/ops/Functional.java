@@ -26,9 +26,13 @@ public final class Functional {
         requireFloat("softmax", "x", x);
         int a = Shape.axis("softmax", axis, x.dim());
         Tensor y;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
-            Tensor e = Pointwise.exp(Pointwise.sub(x, Reductions.max(x, a, true)));
-            y = Pointwise.div(e, Reductions.sum(e, true, a));
+        if (Fusion.enabled() && a == x.dim() - 1) {
+            y = softmaxRowsKernel(x, false);
+        } else {
+            try (GradMode.Scope ignored = GradMode.noGrad()) {
+                Tensor e = Pointwise.exp(Pointwise.sub(x, Reductions.max(x, a, true)));
+                y = Pointwise.div(e, Reductions.sum(e, true, a));
+            }
         }
         Tensor out = y;
         return record(out, "softmax", x, g ->
@@ -40,12 +44,42 @@ public final class Functional {
         requireFloat("logSoftmax", "x", x);
         int a = Shape.axis("logSoftmax", axis, x.dim());
         Tensor y;
-        try (GradMode.Scope ignored = GradMode.noGrad()) {
-            y = Pointwise.sub(x, Reductions.logsumexp(x, a, true));
+        if (Fusion.enabled() && a == x.dim() - 1) {
+            y = softmaxRowsKernel(x, true);
+        } else {
+            try (GradMode.Scope ignored = GradMode.noGrad()) {
+                y = Pointwise.sub(x, Reductions.logsumexp(x, a, true));
+            }
         }
         Tensor out = y;
         return record(out, "logSoftmax", x, g ->
                 new Tensor[]{Pointwise.sub(g, Pointwise.mul(Pointwise.exp(out), Reductions.sum(g, true, a)))});
+    }
+
+    /** The backend's softmaxRows over the last axis of x (no graph). */
+    private static Tensor softmaxRowsKernel(Tensor x, boolean log) {
+        int c = x.dim() == 0 ? 1 : x.size(-1);
+        int rows = c == 0 ? 0 : x.numel() / c;
+        Tensor xc = Views.contiguous(x.detach());
+        Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        if (x.numel() > 0) {
+            int[] shape2 = {rows, c};
+            x.backend().softmaxRows(new io.github.grad4j.backend.Strided(xc.storage(), xc.offset(), shape2,
+                    io.github.grad4j.backend.Strided.rowMajorStrides(shape2)), flat2(out, rows, c), log);
+        }
+        return out;
+    }
+
+    /** A contiguous tensor's elements as a [rows, cols] kernel view. */
+    private static io.github.grad4j.backend.Strided flat2(Tensor t, int rows, int cols) {
+        int[] shape2 = {rows, cols};
+        return new io.github.grad4j.backend.Strided(t.storage(), t.offset(), shape2,
+                io.github.grad4j.backend.Strided.rowMajorStrides(shape2));
+    }
+
+    /** A contiguous tensor's elements as a rank-1 kernel view. */
+    private static io.github.grad4j.backend.Strided flat1(Tensor t) {
+        return new io.github.grad4j.backend.Strided(t.storage(), t.offset(), new int[]{t.numel()}, new int[]{1});
     }
 
     // ---------------------------------------------------------------- losses
@@ -77,6 +111,18 @@ public final class Functional {
                         + " is not a class index in [0, " + classes + ")");
             }
         }
+        if (Fusion.enabled()) {
+            Tensor losses = crossEntropyRows(logits, targets, t, ignoreIndex);
+            switch (reduction) {
+                case NONE: return losses;
+                case SUM: return Reductions.sum(losses, false);
+                default: {
+                    int count = 0;
+                    for (int ti : t) if (ti != ignoreIndex) count++;
+                    return Pointwise.div(Reductions.sum(losses, false), losses.constant(count == 0 ? Double.NaN : count));
+                }
+            }
+        }
         Tensor logp = logSoftmax(logits, 1);
         Tensor safeTargets = targets;
         Tensor keep = null;
@@ -101,6 +147,48 @@ public final class Functional {
                 return Pointwise.div(Reductions.sum(losses, false), losses.constant(count));
             }
         }
+    }
+
+    /**
+     * Per-row cross-entropy [N] (0 where ignored) from the backend's fused kernel, which never
+     * materializes log-probabilities: it keeps the row logsumexp, and the first-order backward
+     * writes (softmax - onehot) * g in one pass. With createGraph the backward is built from
+     * differentiable ops instead (softmax(logits) - onehot) * g, so second derivatives work.
+     */
+    private static Tensor crossEntropyRows(Tensor logits, Tensor targets, int[] t, int ignoreIndex) {
+        int n = logits.size(0), classes = logits.size(1);
+        Tensor x = Views.contiguous(logits.detach());
+        Tensor idx = Views.contiguous(targets);
+        Tensor keep = null;
+        boolean anyIgnored = false;
+        for (int ti : t) anyIgnored |= ti == ignoreIndex;
+        if (anyIgnored) { // in-range targets and a 0/1 row mask, uploaded only when some row is left out
+            int[] safe = t.clone();
+            double[] k = new double[n];
+            for (int i = 0; i < n; i++) {
+                k[i] = t[i] == ignoreIndex ? 0 : 1;
+                if (t[i] == ignoreIndex) safe[i] = 0;
+            }
+            idx = new Tensor(logits.backend().upload(safe), new int[]{n});
+            keep = new Tensor(logits.backend().upload(k, logits.dtype()), new int[]{n});
+        }
+        Tensor safeTargets = idx, rowKeep = keep;
+        Tensor losses = empty(logits.backend(), logits.dtype(), new int[]{n});
+        Tensor lse = empty(logits.backend(), logits.dtype(), new int[]{n});
+        logits.backend().crossEntropyRows(flat2(x, n, classes), flat1(idx), keep == null ? null : flat1(keep),
+                flat1(losses), flat1(lse));
+        return record(losses, "crossEntropy", logits, g -> {
+            if (!GradMode.isEnabled()) {
+                Tensor gl = Views.contiguous(g);
+                Tensor out = empty(logits.backend(), logits.dtype(), new int[]{n, classes});
+                logits.backend().crossEntropyBackwardRows(flat2(x, n, classes), flat1(lse), flat1(safeTargets),
+                        rowKeep == null ? null : flat1(rowKeep), flat1(gl), flat2(out, n, classes));
+                return new Tensor[]{out};
+            }
+            Tensor oneHot = Indexing.oneHot(safeTargets, classes, logits.dtype());
+            Tensor rowScale = Views.reshape(rowKeep == null ? g : Pointwise.mul(g, rowKeep), n, 1);
+            return new Tensor[]{Pointwise.mul(Pointwise.sub(softmax(logits, 1), oneHot), rowScale)};
+        });
     }
 
     /** Mean cross-entropy without an ignore index. */
@@ -136,6 +224,11 @@ public final class Functional {
         }
         int[] axes = new int[k];
         for (int i = 0; i < k; i++) axes[i] = x.dim() - k + i;
+        if (Fusion.enabled() && k > 0 && x.numel() > 0 && x.dtype().isFloatingPoint()
+                && (weight == null || Arrays.equals(weight.shape(), normalizedShape))
+                && (bias == null || Arrays.equals(bias.shape(), normalizedShape))) {
+            return layerNormFused(x, normalizedShape, axes, weight, bias, eps);
+        }
         Tensor mean = Reductions.mean(x, true, axes);
         Tensor centered = Pointwise.sub(x, mean);
         Tensor var = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
@@ -143,6 +236,50 @@ public final class Functional {
         if (weight != null) y = Pointwise.mul(y, weight);
         if (bias != null) y = Pointwise.add(y, bias);
         return y;
+    }
+
+    /**
+     * layerNorm through the backend's fused rows kernel (mean and rstd kept). The first-order
+     * backward is the fused kernel; with createGraph it is built from differentiable ops:
+     * gradX = rstd (gh - mean(gh) - xhat mean(gh xhat)), gh = g w, with xhat and rstd recomputed
+     * from x, so second derivatives work.
+     */
+    private static Tensor layerNormFused(Tensor x, int[] normalizedShape, int[] axes, Tensor weight, Tensor bias, double eps) {
+        int c = Shape.numel(normalizedShape);
+        int rows = x.numel() / c;
+        Tensor xc = Views.contiguous(x.detach());
+        Tensor wc = weight == null ? null : Views.contiguous(weight.detach());
+        Tensor bc = bias == null ? null : Views.contiguous(bias.detach());
+        Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        Tensor mean = empty(x.backend(), x.dtype(), new int[]{rows});
+        Tensor rstd = empty(x.backend(), x.dtype(), new int[]{rows});
+        x.backend().layerNormRows(flat2(xc, rows, c), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc), eps,
+                flat2(out, rows, c), flat1(mean), flat1(rstd));
+        int[] lead = new int[x.dim() - axes.length];
+        for (int i = 0; i < lead.length; i++) lead[i] = i;
+        return record(out, "layerNorm", new Tensor[]{x, weight, bias}, g -> {
+            if (!GradMode.isEnabled()) {
+                Tensor gc = Views.contiguous(g);
+                Tensor gx = wants(x) ? empty(x.backend(), x.dtype(), x.shape()) : null;
+                Tensor gw = wants(weight) ? empty(x.backend(), x.dtype(), normalizedShape) : null;
+                Tensor gb = wants(bias) ? empty(x.backend(), x.dtype(), normalizedShape) : null;
+                x.backend().layerNormBackwardRows(flat2(gc, rows, c), flat2(xc, rows, c), wc == null ? null : flat1(wc),
+                        flat1(mean), flat1(rstd), gx == null ? null : flat2(gx, rows, c),
+                        gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
+                return new Tensor[]{gx, gw, gb};
+            }
+            Tensor centered = Pointwise.sub(x, Reductions.mean(x, true, axes));
+            Tensor var = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
+            Tensor r = Pointwise.div(var.constant(1), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
+            Tensor xhat = Pointwise.mul(centered, r);
+            Tensor gh = weight == null ? g : Pointwise.mul(g, weight);
+            Tensor gx = Pointwise.mul(r, Pointwise.sub(Pointwise.sub(gh, Reductions.mean(gh, true, axes)),
+                    Pointwise.mul(xhat, Reductions.mean(Pointwise.mul(gh, xhat), true, axes))));
+            Tensor gw = wants(weight) ? (lead.length == 0 ? Pointwise.mul(g, xhat)
+                    : Reductions.sum(Pointwise.mul(g, xhat), false, lead)) : null;
+            Tensor gb = wants(bias) ? (lead.length == 0 ? g : Reductions.sum(g, false, lead)) : null;
+            return new Tensor[]{wants(x) ? gx : null, gw, gb};
+        });
     }
 
     /**
@@ -207,6 +344,82 @@ public final class Functional {
         for (int i = 0; i < mask.length; i++) mask[i] = rng.nextDouble() < p ? 0.0 : scale;
         Tensor m = new Tensor(x.backend().upload(mask, x.dtype()), x.shape());
         return Pointwise.mul(x, m);
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    /**
+     * softmax(q k^T / sqrt(d) + mask) v for q [..., T, d], k [..., S, d], v [..., S, dv] (equal
+     * batch axes). With {@code causal}, query i sits at absolute position S - T + i (the last T
+     * of S positions, as with a key/value cache) and sees keys j &lt;= S - T + i.
+     *
+     * <p>Fused: one node; the forward keeps only each row's logsumexp, the first-order backward
+     * recomputes the probabilities. The result of a rank-4 call is laid out as [B, T, H, dv]
+     * underneath, so merging heads with permute(0, 2, 1, 3).reshape(B, T, H*dv) is a view. With
+     * createGraph the backward is built from differentiable ops, so second derivatives work.
+     * Under {@link Fusion#disabled()} it is the composite: matmul, scale, masked fill, softmax, matmul.
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, boolean causal) {
+        backendOf("attention", q, k, v);
+        sameFloat("attention", q, k);
+        sameFloat("attention", q, v);
+        int r = q.dim();
+        if (r < 2 || k.dim() != r || v.dim() != r || q.size(-1) != k.size(-1) || k.size(-2) != v.size(-2)
+                || !Arrays.equals(Arrays.copyOf(q.shape(), r - 2), Arrays.copyOf(k.shape(), r - 2))
+                || !Arrays.equals(Arrays.copyOf(q.shape(), r - 2), Arrays.copyOf(v.shape(), r - 2))
+                || (causal && k.size(-2) < q.size(-2))) {
+            throw new IllegalArgumentException("attention: expected q [..., T, d], k [..., S, d], v [..., S, dv]"
+                    + (causal ? " with S >= T" : "") + ", got " + Shape.str(q.shape()) + ", " + Shape.str(k.shape())
+                    + ", " + Shape.str(v.shape()));
+        }
+        double scale = 1.0 / Math.sqrt(q.size(-1));
+        if (!Fusion.enabled()) return attentionComposite(q, k, v, scale, causal);
+        int t = q.size(-2), dv = v.size(-1);
+        int[] outShape = q.shape();
+        outShape[r - 1] = dv;
+        Tensor out;
+        if (r == 4) { // [B, H, T, dv] over storage laid out [B, T, H, dv]
+            int b = outShape[0], h = outShape[1];
+            Tensor base = empty(q.backend(), q.dtype(), new int[]{b, t, h, dv});
+            out = new Tensor(base.storage(), 0, outShape, new int[]{t * h * dv, dv, h * dv, 1});
+        } else {
+            out = empty(q.backend(), q.dtype(), outShape);
+        }
+        int[] lseShape = Arrays.copyOf(q.shape(), r - 1);
+        Tensor lse = empty(q.backend(), q.dtype(), lseShape);
+        Tensor qd = q.detach(), kd = k.detach(), vd = v.detach();
+        q.backend().attention(qd.view(), kd.view(), vd.view(), scale, causal, out.view(), lse.view());
+        return record(out, "attention", new Tensor[]{q, k, v}, g -> {
+            if (!GradMode.isEnabled()) {
+                Tensor gq = empty(q.backend(), q.dtype(), q.shape());
+                Tensor gk = empty(q.backend(), q.dtype(), k.shape());
+                Tensor gv = empty(q.backend(), q.dtype(), v.shape());
+                q.backend().attentionBackward(qd.view(), kd.view(), vd.view(), scale, causal, lse.view(), g.view(),
+                        gq.view(), gk.view(), gv.view());
+                return new Tensor[]{wants(q) ? gq : null, wants(k) ? gk : null, wants(v) ? gv : null};
+            }
+            Tensor p = softmax(maskedScores(q, k, scale, causal), -1);
+            Tensor gv = LinearAlgebra.matmul(p.mT(), g);
+            Tensor dp = LinearAlgebra.matmul(g, v.mT());
+            Tensor ds = Pointwise.mul(Pointwise.mul(p, Pointwise.sub(dp, Reductions.sum(Pointwise.mul(dp, p), true, -1))),
+                    p.constant(scale));
+            return new Tensor[]{wants(q) ? LinearAlgebra.matmul(ds, k) : null,
+                    wants(k) ? LinearAlgebra.matmul(ds.mT(), q) : null, wants(v) ? gv : null};
+        });
+    }
+
+    private static Tensor maskedScores(Tensor q, Tensor k, double scale, boolean causal) {
+        Tensor scores = Pointwise.mul(LinearAlgebra.matmul(q, k.mT()), q.constant(scale));
+        if (!causal) return scores;
+        int t = q.size(-2), s = k.size(-2);
+        double[] future = new double[t * s];
+        for (int i = 0; i < t; i++) for (int j = s - t + i + 1; j < s; j++) future[i * s + j] = 1;
+        Tensor mask = new Tensor(q.backend().upload(future, q.dtype()), new int[]{t, s});
+        return Pointwise.maskedFill(scores, mask, Double.NEGATIVE_INFINITY);
+    }
+
+    private static Tensor attentionComposite(Tensor q, Tensor k, Tensor v, double scale, boolean causal) {
+        return LinearAlgebra.matmul(softmax(maskedScores(q, k, scale, causal), -1), v);
     }
 
     /** Mask of allowed attention positions: 1 on and below the diagonal of a [T, T] matrix. */

@@ -1,5 +1,7 @@
 package io.github.grad4j.ops;
 
+import io.github.grad4j.autograd.GradMode;
+
 import io.github.grad4j.backend.Backend;
 import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.DType;
@@ -146,6 +148,11 @@ public final class Pointwise {
     public static Tensor gelu(Tensor x) {
         Tensor out = unaryKernel("gelu", UnaryOp.GELU_TANH, x, 0, 0);
         return record(out, "gelu", x, g -> {
+            if (!GradMode.isEnabled() && Fusion.enabled()) { // first order: one fused pass
+                Tensor d = empty(x.backend(), x.dtype(), x.shape());
+                x.backend().geluTanhBackward(x.detach().view(), g.view(), d.view());
+                return new Tensor[]{d};
+            }
             // d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3k x^2), t = tanh(inner)
             Tensor x2 = mul(x, x);
             Tensor inner = mul(add(x, mul(mul(x2, x), x.constant(GELU_K))), x.constant(GELU_C));

@@ -72,6 +72,34 @@ public class Adam extends Optimizer {
         return p;
     }
 
+    /** True for AdamW: the decay shrinks the parameter instead of joining the gradient. */
+    protected boolean decoupledWeightDecay() {
+        return false;
+    }
+
+    /**
+     * The same step as {@link #update}, in place through the backend's fused {@code adamStep}
+     * (one pass over parameter, gradient and both moments) when parameter and gradient are dense.
+     */
+    @Override
+    protected boolean updateInPlace(Tensor p, Tensor grad, Map<String, Tensor> state, double lr, double wd) {
+        if (!io.github.grad4j.ops.Fusion.enabled() || !p.isContiguous() || !grad.isContiguous()) return false;
+        Tensor m = state.get("exp_avg");
+        Tensor v = state.get("exp_avg_sq");
+        if (m == null) {
+            m = Tensor.zeros(p.backend(), p.dtype(), p.shape());
+            v = Tensor.zeros(p.backend(), p.dtype(), p.shape());
+        } else if (!m.isContiguous() || !v.isContiguous()) {
+            return false;
+        }
+        long t = state.containsKey("step") ? (long) state.get("step").item() + 1 : 1;
+        p.backend().adamStep(p.view(), grad.view(), m.view(), v.view(), t, lr, beta1, beta2, eps, wd, decoupledWeightDecay());
+        state.put("step", countTensor(t));
+        state.put("exp_avg", m);
+        state.put("exp_avg_sq", v);
+        return true;
+    }
+
     @Override
     protected Tensor update(Tensor p, Tensor grad, Map<String, Tensor> state, double lr, double wd) {
         Tensor g = effectiveGradient(p, grad, wd);

@@ -21,6 +21,11 @@ public class AdamW extends Adam {
     }
 
     @Override
+    protected boolean decoupledWeightDecay() {
+        return true;
+    }
+
+    @Override
     protected Tensor effectiveGradient(Tensor p, Tensor grad, double wd) {
         return grad;
     }

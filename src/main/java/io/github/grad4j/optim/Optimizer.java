@@ -94,6 +94,14 @@ public abstract class Optimizer {
      */
     protected abstract Tensor update(Tensor param, Tensor grad, Map<String, Tensor> state, double lr, double weightDecay);
 
+    /**
+     * Updates one parameter in place (same arguments and result as {@link #update}), for optimizers
+     * with a fused kernel; returns false, having changed nothing, to use {@link #update} instead.
+     */
+    protected boolean updateInPlace(Tensor param, Tensor grad, Map<String, Tensor> state, double lr, double weightDecay) {
+        return false;
+    }
+
     /** The configured weight decay (0 if none). */
     protected abstract double weightDecay();
 
@@ -116,9 +124,9 @@ public abstract class Optimizer {
                             + g.dtype() + " " + Shape.str(g.shape()) + ", parameter " + p.dtype() + " " + Shape.str(p.shape()));
                 }
                 double wd = decayFilter.test(name, p) ? weightDecay() : 0;
-                Tensor updated = update(p, g.detach(), state.computeIfAbsent(name, k -> new LinkedHashMap<>()),
-                        learningRate, wd);
-                p.assign(updated);
+                Map<String, Tensor> s = state.computeIfAbsent(name, k -> new LinkedHashMap<>());
+                if (updateInPlace(p, g.detach(), s, learningRate, wd)) continue;
+                p.assign(update(p, g.detach(), s, learningRate, wd));
             }
         }
         stepCount++;

@@ -3,6 +3,7 @@ package io.github.grad4j.backend.cpu;
 import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.DType;
 import io.github.grad4j.backend.HeapStorage;
+import io.github.grad4j.backend.Profiler;
 import io.github.grad4j.backend.ReduceOp;
 import io.github.grad4j.backend.Storage;
 import io.github.grad4j.backend.Strided;
@@ -41,6 +42,7 @@ public final class CpuBackend extends ReferenceBackend {
     private final Kernels kernels;
     private final Gemm gemm;
     private final Parallel parallel;
+    private final FusedKernels fused;
     private final boolean vectorized;
 
     private CpuBackend(Kernels kernels, boolean vectorized, int threads) {
@@ -48,6 +50,7 @@ public final class CpuBackend extends ReferenceBackend {
         this.vectorized = vectorized;
         this.gemm = new Gemm(kernels);
         this.parallel = new Parallel(threads);
+        this.fused = new FusedKernels(kernels, parallel);
     }
 
     /** The shared instance: all available processors, Vector API when present. */
@@ -204,6 +207,98 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
+    // ---------------------------------------------------------------- profiled entry points
+
+    @Override
+    public void copy(Strided src, Strided dst) {
+        long t0 = Profiler.start();
+        try {
+            copyImpl(src, dst);
+        } finally {
+            if (t0 != -1) Profiler.stop("copy", t0);
+        }
+    }
+
+    @Override
+    public void unary(UnaryOp op, Strided x, Strided out, double a, double b) {
+        long t0 = Profiler.start();
+        try {
+            unaryImpl(op, x, out, a, b);
+        } finally {
+            if (t0 != -1) Profiler.stop("unary " + op, t0);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Strided x, Strided y, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            binaryImpl(op, x, y, out);
+        } finally {
+            if (t0 != -1) Profiler.stop("binary " + op, t0);
+        }
+    }
+
+    @Override
+    public void where(Strided cond, Strided x, Strided y, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            whereImpl(cond, x, y, out);
+        } finally {
+            if (t0 != -1) Profiler.stop("where", t0);
+        }
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Strided x, boolean[] reduceAxis, Strided out, Strided indices) {
+        long t0 = Profiler.start();
+        try {
+            reduceImpl(op, x, reduceAxis, out, indices);
+        } finally {
+            if (t0 != -1) Profiler.stop("reduce " + op, t0);
+        }
+    }
+
+    @Override
+    public void matmul(Strided x, Strided y, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            matmulImpl(x, y, out);
+        } finally {
+            if (t0 != -1) Profiler.stop("matmul", t0);
+        }
+    }
+
+    @Override
+    public void im2col(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            im2colImpl(x, kh, kw, sh, sw, ph, pw, out);
+        } finally {
+            if (t0 != -1) Profiler.stop("im2col", t0);
+        }
+    }
+
+    @Override
+    public void col2im(Strided cols, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            col2imImpl(cols, kh, kw, sh, sw, ph, pw, out);
+        } finally {
+            if (t0 != -1) Profiler.stop("col2im", t0);
+        }
+    }
+
+    @Override
+    public void maxPool2d(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out, Strided indices) {
+        long t0 = Profiler.start();
+        try {
+            maxPool2dImpl(x, kh, kw, sh, sw, ph, pw, out, indices);
+        } finally {
+            if (t0 != -1) Profiler.stop("maxPool2d", t0);
+        }
+    }
+
     // ---------------------------------------------------------------- storage
 
     @Override
@@ -215,8 +310,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ---------------------------------------------------------------- elementwise
 
-    @Override
-    public void copy(Strided src, Strided dst) {
+    private void copyImpl(Strided src, Strided dst) {
         float[] s = f32(src), d = f32(dst);
         if (s == null || d == null) {
             super.copy(src, dst);
@@ -231,8 +325,7 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
-    @Override
-    public void unary(UnaryOp op, Strided x, Strided out, double a, double b) {
+    private void unaryImpl(UnaryOp op, Strided x, Strided out, double a, double b) {
         float[] xs = f32(x), os = f32(out);
         if (xs == null || os == null) {
             super.unary(op, x, out, a, b);
@@ -247,8 +340,7 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
-    @Override
-    public void binary(BinaryOp op, Strided x, Strided y, Strided out) {
+    private void binaryImpl(BinaryOp op, Strided x, Strided y, Strided out) {
         float[] xs = f32(x), ys = f32(y), os = f32(out);
         if (xs == null || ys == null || os == null) {
             super.binary(op, x, y, out);
@@ -265,8 +357,7 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
-    @Override
-    public void where(Strided cond, Strided x, Strided y, Strided out) {
+    private void whereImpl(Strided cond, Strided x, Strided y, Strided out) {
         float[] cs = f32(cond), xs = f32(x), ys = f32(y), os = f32(out);
         if (cs == null || xs == null || ys == null || os == null) {
             super.where(cond, x, y, out);
@@ -282,8 +373,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ---------------------------------------------------------------- reductions
 
-    @Override
-    public void reduce(ReduceOp op, Strided x, boolean[] reduceAxis, Strided out, Strided indices) {
+    private void reduceImpl(ReduceOp op, Strided x, boolean[] reduceAxis, Strided out, Strided indices) {
         float[] xs = f32(x), os = f32(out);
         int rank = x.rank();
         int[] shape = x.shape(), strides = x.strides();
@@ -315,6 +405,11 @@ public final class CpuBackend extends ReferenceBackend {
                 }
             }
         }
+        if (xs != null && os != null && first >= 0 && reducedSize >= 64 && keptSize > 0 && out.isContiguous()
+                && indices == null) {
+            reduceGeneral(op, xs, x, reduceAxis, os, out.offset(), keptSize, reducedSize);
+            return;
+        }
         int[] idx = indices == null ? null : i32(indices);
         if (ok && indices != null && idx != null && first == last && (last == rank - 1 || trailingOnes(shape, last + 1))
                 && (op == ReduceOp.MAX || op == ReduceOp.MIN) && strides[last] == 1
@@ -323,6 +418,39 @@ public final class CpuBackend extends ReferenceBackend {
             return;
         }
         super.reduce(op, x, reduceAxis, out, indices);
+    }
+
+    /**
+     * Any mix of kept and reduced axes (batch norm's (N, H, W) around C): each output sums its
+     * elements one after another in row-major order of the reduced axes, on one thread.
+     */
+    private void reduceGeneral(ReduceOp op, float[] xs, Strided x, boolean[] reduceAxis, float[] os, int oOff,
+                               int kept, int reduced) {
+        int rank = x.rank();
+        int[] shape = x.shape(), strides = x.strides();
+        int[] redOff = new int[reduced];
+        for (int r = 0; r < reduced; r++) {
+            int rem = r, off = 0;
+            for (int d = rank - 1; d >= 0; d--) {
+                if (!reduceAxis[d]) continue;
+                off += (rem % shape[d]) * strides[d];
+                rem /= shape[d];
+            }
+            redOff[r] = off;
+        }
+        parallel.forRange(kept, Math.max(1, GRAIN / reduced), (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                int rem = k, base = x.offset();
+                for (int d = rank - 1; d >= 0; d--) {
+                    if (reduceAxis[d]) continue;
+                    base += (rem % shape[d]) * strides[d];
+                    rem /= shape[d];
+                }
+                float acc = xs[base + redOff[0]];
+                for (int r = 1; r < reduced; r++) acc = ScalarKernels.combine(op, acc, xs[base + redOff[r]]);
+                os[oOff + k] = acc;
+            }
+        });
     }
 
     private static boolean trailingOnes(int[] shape, int from) {
@@ -402,8 +530,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ---------------------------------------------------------------- matmul
 
-    @Override
-    public void matmul(Strided x, Strided y, Strided out) {
+    private void matmulImpl(Strided x, Strided y, Strided out) {
         float[] a = f32(x), b = f32(y), c = f32(out);
         if (a == null || b == null || c == null) {
             super.matmul(x, y, out);
@@ -456,8 +583,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ---------------------------------------------------------------- convolution helpers
 
-    @Override
-    public void im2col(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
+    private void im2colImpl(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
         float[] xs = f32(x), os = f32(out);
         if (xs == null || os == null || !x.isContiguous() || !out.isContiguous()) {
             super.im2col(x, kh, kw, sh, sw, ph, pw, out);
@@ -498,8 +624,7 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
-    @Override
-    public void col2im(Strided cols, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
+    private void col2imImpl(Strided cols, int kh, int kw, int sh, int sw, int ph, int pw, Strided out) {
         float[] cs = f32(cols), os = f32(out);
         if (cs == null || os == null || !cols.isContiguous() || !out.isContiguous()) {
             super.col2im(cols, kh, kw, sh, sw, ph, pw, out);
@@ -531,8 +656,7 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
-    @Override
-    public void maxPool2d(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out, Strided indices) {
+    private void maxPool2dImpl(Strided x, int kh, int kw, int sh, int sw, int ph, int pw, Strided out, Strided indices) {
         float[] xs = f32(x), os = f32(out);
         int[] is = i32(indices);
         if (xs == null || os == null || is == null || !x.isContiguous() || !out.isContiguous() || !indices.isContiguous()) {
@@ -570,5 +694,315 @@ public final class CpuBackend extends ReferenceBackend {
                     }
             }
         });
+    }
+
+    // ---------------------------------------------------------------- indexing
+
+    /** Sizes before, at and after {@code dim}. */
+    private static int[] split3(int[] shape, int dim) {
+        int pre = 1, post = 1;
+        for (int d = 0; d < dim; d++) pre *= shape[d];
+        for (int d = dim + 1; d < shape.length; d++) post *= shape[d];
+        return new int[]{pre, shape[dim], post};
+    }
+
+    @Override
+    public void indexSelect(Strided x, int dim, Strided index, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            float[] xs = f32(x), os = f32(out);
+            int[] is = i32(index);
+            if (xs == null || os == null || is == null || !x.isContiguous() || !out.isContiguous() || !index.isContiguous()) {
+                super.indexSelect(x, dim, index, out);
+                return;
+            }
+            int[] a = split3(x.shape(), dim);
+            int pre = a[0], size = a[1], post = a[2], n = index.numel();
+            int xo = x.offset(), oo = out.offset(), io = index.offset();
+            parallel.forRange(pre * n, Math.max(1, GRAIN / Math.max(1, post)), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int p = r / n, i = r % n;
+                    System.arraycopy(xs, xo + (p * size + is[io + i]) * post, os, oo + r * post, post);
+                }
+            });
+        } finally {
+            if (t0 != -1) Profiler.stop("indexSelect", t0);
+        }
+    }
+
+    @Override
+    public void indexAdd(Strided src, int dim, Strided index, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            float[] ss = f32(src), os = f32(out);
+            int[] is = i32(index);
+            if (ss == null || os == null || is == null || !src.isContiguous() || !out.isContiguous() || !index.isContiguous()) {
+                super.indexAdd(src, dim, index, out);
+                return;
+            }
+            int[] a = split3(out.shape(), dim);
+            int pre = a[0], size = a[1], post = a[2], n = index.numel();
+            int so = src.offset(), oo = out.offset(), io = index.offset();
+            // tasks own (outer slice, column block) pairs and add the indices in order: deterministic
+            int blocks = Math.max(1, Math.min(4 * parallel.threads(), post / 64));
+            parallel.forEach(pre * blocks, task -> {
+                int p = task / blocks, blk = task % blocks;
+                int c0 = (int) ((long) post * blk / blocks), c1 = (int) ((long) post * (blk + 1) / blocks);
+                for (int i = 0; i < n; i++) {
+                    kernels.axpy(1f, ss, so + (p * n + i) * post + c0, os, oo + (p * size + is[io + i]) * post + c0, c1 - c0);
+                }
+            });
+        } finally {
+            if (t0 != -1) Profiler.stop("indexAdd", t0);
+        }
+    }
+
+    @Override
+    public void gather(Strided x, int dim, Strided index, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            float[] xs = f32(x), os = f32(out);
+            int[] is = i32(index);
+            if (xs == null || os == null || is == null || !x.isContiguous() || !out.isContiguous() || !index.isContiguous()) {
+                super.gather(x, dim, index, out);
+                return;
+            }
+            int[] a = split3(x.shape(), dim), b = split3(index.shape(), dim);
+            int size = a[1], n = b[1], post = b[2], xpost = a[2];
+            int xo = x.offset(), oo = out.offset(), io = index.offset();
+            parallel.forRange(b[0], Math.max(1, GRAIN / Math.max(1, n * post)), (p0, p1) -> {
+                for (int p = p0; p < p1; p++)
+                    for (int j = 0; j < n; j++)
+                        for (int q = 0; q < post; q++) {
+                            int at = (p * n + j) * post + q;
+                            os[oo + at] = xs[xo + (p * size + is[io + at]) * xpost + q];
+                        }
+            });
+        } finally {
+            if (t0 != -1) Profiler.stop("gather", t0);
+        }
+    }
+
+    @Override
+    public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            float[] ss = f32(src), os = f32(out);
+            int[] is = i32(index);
+            if (ss == null || os == null || is == null || !src.isContiguous() || !out.isContiguous() || !index.isContiguous()) {
+                super.scatterAdd(src, dim, index, out);
+                return;
+            }
+            int[] a = split3(out.shape(), dim), b = split3(index.shape(), dim);
+            int size = a[1], n = b[1], post = b[2], opost = a[2];
+            int so = src.offset(), oo = out.offset(), io = index.offset();
+            // each task owns whole outer slices of out, adding in index order: deterministic
+            parallel.forRange(b[0], Math.max(1, GRAIN / Math.max(1, n * post)), (p0, p1) -> {
+                for (int p = p0; p < p1; p++)
+                    for (int j = 0; j < n; j++)
+                        for (int q = 0; q < post; q++) {
+                            int at = (p * n + j) * post + q;
+                            os[oo + (p * size + is[io + at]) * opost + q] += ss[so + at];
+                        }
+            });
+        } finally {
+            if (t0 != -1) Profiler.stop("scatterAdd", t0);
+        }
+    }
+
+    // ---------------------------------------------------------------- fused kernels
+
+    /** Rank-2 view whose rows are unit-stride (or one column). */
+    private static boolean unitRows(Strided v) {
+        return v.rank() == 2 && (v.strides()[1] == 1 || v.shape()[1] <= 1);
+    }
+
+    private static boolean dense(Strided... views) {
+        for (Strided v : views) if (v != null && (f32(v) == null || !v.isContiguous())) return false;
+        return true;
+    }
+
+    @Override
+    public void softmaxRows(Strided x, Strided out, boolean log) {
+        long t0 = Profiler.start();
+        try {
+            float[] xs = f32(x), os = f32(out);
+            int r = x.shape()[0], c = x.shape()[1];
+            if (xs == null || os == null || !unitRows(x) || !unitRows(out) || c == 0) {
+                super.softmaxRows(x, out, log);
+                return;
+            }
+            fused.softmaxRows(xs, x.offset(), x.strides()[0], os, out.offset(), out.strides()[0], r, c, log);
+        } finally {
+            if (t0 != -1) Profiler.stop(log ? "logSoftmaxRows" : "softmaxRows", t0);
+        }
+    }
+
+    @Override
+    public void layerNormRows(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided mean, Strided rstd) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(x, weight, bias, out, mean, rstd)) {
+                super.layerNormRows(x, weight, bias, eps, out, mean, rstd);
+                return;
+            }
+            fused.layerNorm(f32(x), x.offset(), weight == null ? null : f32(weight), weight == null ? 0 : weight.offset(),
+                    bias == null ? null : f32(bias), bias == null ? 0 : bias.offset(), (float) eps, f32(out), out.offset(),
+                    f32(mean), mean.offset(), f32(rstd), rstd.offset(), x.shape()[0], x.shape()[1]);
+        } finally {
+            if (t0 != -1) Profiler.stop("layerNormRows", t0);
+        }
+    }
+
+    @Override
+    public void layerNormBackwardRows(Strided g, Strided x, Strided weight, Strided mean, Strided rstd,
+                                      Strided gradX, Strided gradWeight, Strided gradBias) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(g, x, weight, mean, rstd, gradX, gradWeight, gradBias)) {
+                super.layerNormBackwardRows(g, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+                return;
+            }
+            fused.layerNormBackward(f32(g), g.offset(), f32(x), x.offset(), weight == null ? null : f32(weight),
+                    weight == null ? 0 : weight.offset(), f32(mean), mean.offset(), f32(rstd), rstd.offset(),
+                    gradX == null ? null : f32(gradX), gradX == null ? 0 : gradX.offset(),
+                    gradWeight == null ? null : f32(gradWeight), gradWeight == null ? 0 : gradWeight.offset(),
+                    gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(),
+                    x.shape()[0], x.shape()[1]);
+        } finally {
+            if (t0 != -1) Profiler.stop("layerNormBackwardRows", t0);
+        }
+    }
+
+    @Override
+    public void crossEntropyRows(Strided logits, Strided targets, Strided keep, Strided losses, Strided lse) {
+        long t0 = Profiler.start();
+        try {
+            int[] ts = i32(targets);
+            if (!dense(logits, keep, losses, lse) || ts == null || !targets.isContiguous() || logits.shape()[1] == 0) {
+                super.crossEntropyRows(logits, targets, keep, losses, lse);
+                return;
+            }
+            fused.crossEntropy(f32(logits), logits.offset(), ts, targets.offset(), keep == null ? null : f32(keep),
+                    keep == null ? 0 : keep.offset(), f32(losses), losses.offset(),
+                    f32(lse), lse.offset(), logits.shape()[0], logits.shape()[1]);
+        } finally {
+            if (t0 != -1) Profiler.stop("crossEntropyRows", t0);
+        }
+    }
+
+    @Override
+    public void crossEntropyBackwardRows(Strided logits, Strided lse, Strided targets, Strided keep,
+                                         Strided gradLoss, Strided gradLogits) {
+        long t0 = Profiler.start();
+        try {
+            int[] ts = i32(targets);
+            if (!dense(logits, lse, keep, gradLoss, gradLogits) || ts == null || !targets.isContiguous()) {
+                super.crossEntropyBackwardRows(logits, lse, targets, keep, gradLoss, gradLogits);
+                return;
+            }
+            fused.crossEntropyBackward(f32(logits), logits.offset(), f32(lse), lse.offset(), ts, targets.offset(),
+                    keep == null ? null : f32(keep), keep == null ? 0 : keep.offset(),
+                    f32(gradLoss), gradLoss.offset(), f32(gradLogits), gradLogits.offset(),
+                    logits.shape()[0], logits.shape()[1]);
+        } finally {
+            if (t0 != -1) Profiler.stop("crossEntropyBackwardRows", t0);
+        }
+    }
+
+    /** Storage offsets of each matrix of a [..., rows, cols] view, batches in row-major order. */
+    private static int[] matrixOffsets(Strided v) {
+        int r = v.rank();
+        int batches = 1;
+        for (int d = 0; d < r - 2; d++) batches *= v.shape()[d];
+        int[] out = new int[batches];
+        int[] bShape = Arrays.copyOf(v.shape(), r - 1), bStrides = Arrays.copyOf(v.strides(), r - 1);
+        bShape[r - 2] = 1;
+        for (int i = 0; i < batches; i++) out[i] = v.offset() + rowOffset(bShape, bStrides, i);
+        return out;
+    }
+
+    /** f32, rank &gt;= 2, unit stride along the last axis. */
+    private static boolean unitInner(Strided... views) {
+        for (Strided v : views) {
+            if (f32(v) == null || v.rank() < 2) return false;
+            if (v.strides()[v.rank() - 1] != 1 && v.shape()[v.rank() - 1] > 1) return false;
+        }
+        return true;
+    }
+
+    private static int rowStride(Strided v) {
+        return v.strides()[v.rank() - 2];
+    }
+
+    @Override
+    public void attention(Strided q, Strided k, Strided v, double scale, boolean causal, Strided out, Strided lse) {
+        long t0 = Profiler.start();
+        try {
+            int r = q.rank();
+            if (!unitInner(q, k, v, out) || !dense(lse) || q.numel() == 0 || k.shape()[r - 2] == 0) {
+                super.attention(q, k, v, scale, causal, out, lse);
+                return;
+            }
+            fused.attention(f32(q), matrixOffsets(q), rowStride(q), f32(k), matrixOffsets(k), rowStride(k),
+                    f32(v), matrixOffsets(v), rowStride(v), f32(out), matrixOffsets(out), rowStride(out),
+                    f32(lse), lse.offset(), q.shape()[r - 2], k.shape()[r - 2], q.shape()[r - 1], v.shape()[r - 1],
+                    (float) scale, causal);
+        } finally {
+            if (t0 != -1) Profiler.stop("attention", t0);
+        }
+    }
+
+    @Override
+    public void attentionBackward(Strided q, Strided k, Strided v, double scale, boolean causal, Strided lse,
+                                  Strided g, Strided gradQ, Strided gradK, Strided gradV) {
+        long t0 = Profiler.start();
+        try {
+            int r = q.rank();
+            if (!unitInner(q, k, v, g, gradQ, gradK, gradV) || !dense(lse) || q.numel() == 0 || k.shape()[r - 2] == 0) {
+                super.attentionBackward(q, k, v, scale, causal, lse, g, gradQ, gradK, gradV);
+                return;
+            }
+            fused.attentionBackward(f32(q), matrixOffsets(q), rowStride(q), f32(k), matrixOffsets(k), rowStride(k),
+                    f32(v), matrixOffsets(v), rowStride(v), f32(lse), lse.offset(), f32(g), matrixOffsets(g), rowStride(g),
+                    f32(gradQ), matrixOffsets(gradQ), rowStride(gradQ), f32(gradK), matrixOffsets(gradK), rowStride(gradK),
+                    f32(gradV), matrixOffsets(gradV), rowStride(gradV),
+                    q.shape()[r - 2], k.shape()[r - 2], q.shape()[r - 1], v.shape()[r - 1], (float) scale, causal);
+        } finally {
+            if (t0 != -1) Profiler.stop("attentionBackward", t0);
+        }
+    }
+
+    @Override
+    public void adamStep(Strided param, Strided grad, Strided expAvg, Strided expAvgSq, long step, double lr,
+                         double beta1, double beta2, double eps, double weightDecay, boolean decoupled) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(param, grad, expAvg, expAvgSq)) {
+                super.adamStep(param, grad, expAvg, expAvgSq, step, lr, beta1, beta2, eps, weightDecay, decoupled);
+                return;
+            }
+            double bc1 = 1 - Math.pow(beta1, step), bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+            fused.adam(f32(param), param.offset(), f32(grad), grad.offset(), f32(expAvg), expAvg.offset(),
+                    f32(expAvgSq), expAvgSq.offset(), param.numel(), (float) beta1, (float) beta2,
+                    decoupled ? 0f : (float) weightDecay, decoupled ? (float) (1 - lr * weightDecay) : 1f,
+                    (float) bc2Sqrt, (float) eps, (float) (lr / bc1));
+        } finally {
+            if (t0 != -1) Profiler.stop("adamStep", t0);
+        }
+    }
+
+    @Override
+    public void geluTanhBackward(Strided x, Strided g, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(x, g, out)) {
+                super.geluTanhBackward(x, g, out);
+                return;
+            }
+            fused.geluBackward(f32(x), x.offset(), f32(g), g.offset(), f32(out), out.offset(), x.numel());
+        } finally {
+            if (t0 != -1) Profiler.stop("geluTanhBackward", t0);
+        }
     }
 }

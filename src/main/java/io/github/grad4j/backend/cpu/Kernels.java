@@ -42,4 +42,20 @@ interface Kernels {
 
     /** acc[ao + i] = op(acc[ao + i], x[xo + i]) for i &lt; n (SUM adds; MAX/MIN propagate NaN). */
     void accumulate(ReduceOp op, float[] acc, int ao, float[] x, int xo, int n);
+
+    /** sum of a[ao + i] * b[bo + i] for i &lt; n (lanes, then a fixed-order lane sum). */
+    float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** y[yo + i] += alpha * x[xo + i] for i &lt; n. */
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
+
+    /** out[oo + i] = exp(x[xo + i] - shift) for i &lt; n; returns their sum. out may be x. */
+    float expShiftSum(float[] x, int xo, float shift, float[] out, int oo, int n);
+
+    /**
+     * One Adam step over n contiguous elements starting at each offset (see Backend.adamStep):
+     * decay is 1 - lr wd (AdamW, else 1), l2 the weight decay added to the gradient (Adam, else 0).
+     */
+    void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
+              float beta1, float beta2, float l2, float decay, float bc2Sqrt, float eps, float stepSize);
 }

@@ -94,4 +94,44 @@ final class ScalarKernels implements Kernels {
     public void accumulate(ReduceOp op, float[] acc, int ao, float[] x, int xo, int n) {
         for (int i = 0; i < n; i++) acc[ao + i] = combine(op, acc[ao + i], x[xo + i]);
     }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    @Override
+    public float expShiftSum(float[] x, int xo, float shift, float[] out, int oo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            out[oo + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    @Override
+    public void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
+                     float beta1, float beta2, float l2, float decay, float bc2Sqrt, float eps, float stepSize) {
+        float c1 = 1 - beta1, c2 = 1 - beta2;
+        for (int i = 0; i < n; i++) {
+            float gi = g[go + i];
+            if (l2 != 0) gi = gi + p[po + i] * l2;
+            float mi = m[mo + i] * beta1 + gi * c1;
+            float vi = v[vo + i] * beta2 + gi * gi * c2;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            float pi = decay != 1 ? p[po + i] * decay : p[po + i];
+            p[po + i] = pi - mi / denom * stepSize;
+        }
+    }
 }

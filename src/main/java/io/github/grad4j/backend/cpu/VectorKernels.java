@@ -151,6 +151,9 @@ final class VectorKernels implements Kernels {
         switch (op) {
             case NEG: case ABS: case SQRT: case RELU: case STEP: case CLAMP: case FILL:
                 break;
+            case EXP: case LOG: case TANH: case SIGMOID: case GELU_TANH:
+                transcendental(op, x, xo, out, o, n);
+                return true;
             default:
                 return false;
         }
@@ -220,5 +223,110 @@ final class VectorKernels implements Kernels {
             FloatVector.fromArray(S, acc, ao + i).lanewise(f, FloatVector.fromArray(S, x, xo + i)).intoArray(acc, ao + i);
         }
         for (; i < n; i++) acc[ao + i] = ScalarKernels.combine(op, acc[ao + i], x[xo + i]);
+    }
+
+    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
+    private static final float GELU_K = 0.044715f;
+
+    /**
+     * exp, log, tanh, sigmoid and tanh-GELU on the Vector API's own lanewise functions (SVML
+     * intrinsics on x86); the tail uses the double-precision definitions. Accuracy against the
+     * reference is tested (a few ulp), not bit-exact.
+     */
+    private static void transcendental(UnaryOp op, float[] x, int xo, float[] out, int o, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector r;
+            switch (op) {
+                case EXP: r = v.lanewise(VectorOperators.EXP); break;
+                case LOG: r = v.lanewise(VectorOperators.LOG); break;
+                case TANH: r = v.lanewise(VectorOperators.TANH); break;
+                case SIGMOID: r = one.div(one.add(v.neg().lanewise(VectorOperators.EXP))); break;
+                default: { // GELU_TANH as x sigmoid(2 inner): no cancellation in 1 + tanh for x < 0
+                    FloatVector inner2 = v.mul(v).mul(v).mul(GELU_K).add(v).mul(-2 * GELU_C);
+                    r = v.div(one.add(inner2.lanewise(VectorOperators.EXP)));
+                }
+            }
+            r.intoArray(out, o + i);
+        }
+        for (; i < n; i++) out[o + i] = (float) io.github.grad4j.backend.reference.ReferenceBackend.unary(op, x[xo + i], 0, 0);
+    }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            va.fma(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    @Override
+    public float expShiftSum(float[] x, int xo, float shift, float[] out, int oo, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S), sh = FloatVector.broadcast(S, shift);
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(sh).lanewise(VectorOperators.EXP);
+            e.intoArray(out, oo + i);
+            acc = acc.add(e);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            out[oo + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    @Override
+    public void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
+                     float beta1, float beta2, float l2, float decay, float bc2Sqrt, float eps, float stepSize) {
+        int i = 0;
+        float c1 = 1 - beta1, c2 = 1 - beta2;
+        FloatVector vb1 = FloatVector.broadcast(S, beta1), vb2 = FloatVector.broadcast(S, beta2);
+        FloatVector vc1 = FloatVector.broadcast(S, c1), vc2 = FloatVector.broadcast(S, c2);
+        FloatVector vl2 = FloatVector.broadcast(S, l2), vdecay = FloatVector.broadcast(S, decay);
+        FloatVector vbc2 = FloatVector.broadcast(S, bc2Sqrt), veps = FloatVector.broadcast(S, eps);
+        FloatVector vstep = FloatVector.broadcast(S, stepSize);
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, po + i);
+            FloatVector gv = FloatVector.fromArray(S, g, go + i);
+            if (l2 != 0) gv = gv.add(pv.mul(vl2));
+            FloatVector mv = FloatVector.fromArray(S, m, mo + i).mul(vb1).add(gv.mul(vc1));
+            FloatVector vv = FloatVector.fromArray(S, v, vo + i).mul(vb2).add(gv.mul(gv).mul(vc2));
+            mv.intoArray(m, mo + i);
+            vv.intoArray(v, vo + i);
+            FloatVector denom = vv.sqrt().div(vbc2).add(veps);
+            if (decay != 1) pv = pv.mul(vdecay);
+            pv.sub(mv.div(denom).mul(vstep)).intoArray(p, po + i);
+        }
+        for (; i < n; i++) {
+            float gi = g[go + i];
+            if (l2 != 0) gi = gi + p[po + i] * l2;
+            float mi = m[mo + i] * beta1 + gi * c1;
+            float vi = v[vo + i] * beta2 + gi * gi * c2;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            float pi = decay != 1 ? p[po + i] * decay : p[po + i];
+            p[po + i] = pi - mi / denom * stepSize;
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.github.grad4j.experiments.gpt2;
 
 import io.github.grad4j.backend.DType;
 import io.github.grad4j.nn.Module;
+import io.github.grad4j.ops.Functional;
 import io.github.grad4j.ops.Views;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Tensor;
@@ -46,6 +47,11 @@ public final class CausalSelfAttention extends Module {
                 v = Views.concat(2, cache.values(layer), v);
             }
             cache.store(layer, k, v);
+        }
+        if (!isTraining() || dropout.rate() == 0) {
+            // one fused node (no T x T graph); its output is laid out [B, T, H, d], so merging heads is a view
+            Tensor y = Functional.scaledDotProductAttention(q, k, v, true).permute(0, 2, 1, 3).reshape(b, t, nEmbd);
+            return dropout.apply(cProj.forward(y), isTraining());
         }
         int keysLength = k.size(2);
         Tensor scores = q.matmul(k.mT()).mul(1.0 / Math.sqrt(headSize)); // [B, H, T, keys]

@@ -18,6 +18,10 @@ final class Dropout {
         this.rng = rng;
     }
 
+    double rate() {
+        return rate;
+    }
+
     /** Identity in eval mode or at rate 0. */
     Tensor apply(Tensor x, boolean training) {
         if (!training || rate == 0) return x;

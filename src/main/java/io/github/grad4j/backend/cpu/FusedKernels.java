@@ -1,0 +1,244 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.ReduceOp;
+import io.github.grad4j.backend.UnaryOp;
+
+import java.util.Arrays;
+
+/**
+ * The float32 loops behind the cpu backend's fused kernels (softmax rows, layer norm, cross-entropy,
+ * attention, Adam, GELU backward) on arrays and offsets; {@link CpuBackend} checks layouts and
+ * falls back to the composite defaults of {@code Backend} for anything else. Work is split over
+ * rows (or columns for sums over rows), never within one reduction, so results do not depend on
+ * the thread count.
+ */
+final class FusedKernels {
+    private static final int GRAIN = 1 << 15;
+    private final Kernels k;
+    private final Parallel parallel;
+
+    FusedKernels(Kernels kernels, Parallel parallel) {
+        this.k = kernels;
+        this.parallel = parallel;
+    }
+
+    private static int rowGrain(int len) {
+        return Math.max(1, GRAIN / Math.max(1, len));
+    }
+
+    /** Softmax or log-softmax of rows: x row r at xo + r*xs, out row r at oo + r*os. */
+    void softmaxRows(float[] x, int xo, int xs, float[] out, int oo, int os, int rows, int c, boolean log) {
+        parallel.forRange(rows, rowGrain(c), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int xi = xo + r * xs, oi = oo + r * os;
+                float max = k.reduce(ReduceOp.MAX, x, xi, c);
+                float sum = k.expShiftSum(x, xi, max, out, oi, c);
+                if (log) {
+                    float shift = max + (float) Math.log(sum);
+                    for (int j = 0; j < c; j++) out[oi + j] = x[xi + j] - shift;
+                } else {
+                    for (int j = 0; j < c; j++) out[oi + j] = out[oi + j] / sum;
+                }
+            }
+        });
+    }
+
+    /** Layer norm of contiguous rows [rows, c]; w and b may be null. */
+    void layerNorm(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, float[] out, int oo,
+                   float[] mean, int mo, float[] rstd, int ro, int rows, int c) {
+        parallel.forRange(rows, rowGrain(c), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int xi = xo + r * c, oi = oo + r * c;
+                float m = k.reduce(ReduceOp.SUM, x, xi, c) / c;
+                for (int j = 0; j < c; j++) out[oi + j] = x[xi + j] - m;
+                float var = k.dot(out, oi, out, oi, c) / c;
+                float rs = 1f / (float) Math.sqrt(var + eps);
+                mean[mo + r] = m;
+                rstd[ro + r] = rs;
+                if (w != null && b != null) {
+                    for (int j = 0; j < c; j++) out[oi + j] = out[oi + j] * rs * w[wo + j] + b[bo + j];
+                } else {
+                    for (int j = 0; j < c; j++) out[oi + j] = out[oi + j] * rs;
+                    if (w != null) for (int j = 0; j < c; j++) out[oi + j] *= w[wo + j];
+                    if (b != null) for (int j = 0; j < c; j++) out[oi + j] += b[bo + j];
+                }
+            }
+        });
+    }
+
+    /** Backward of layerNorm on contiguous rows; gx, gw, gb may be null (then skipped). */
+    void layerNormBackward(float[] g, int go, float[] x, int xo, float[] w, int wo, float[] mean, int mo,
+                           float[] rstd, int ro, float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo,
+                           int rows, int c) {
+        if (gx != null) {
+            parallel.forRange(rows, rowGrain(c), (r0, r1) -> {
+                float[] xhat = new float[c], gh = new float[c];
+                for (int r = r0; r < r1; r++) {
+                    int xi = xo + r * c, gi = go + r * c, oi = gxo + r * c;
+                    float m = mean[mo + r], rs = rstd[ro + r];
+                    for (int j = 0; j < c; j++) xhat[j] = (x[xi + j] - m) * rs;
+                    if (w != null) for (int j = 0; j < c; j++) gh[j] = g[gi + j] * w[wo + j];
+                    else System.arraycopy(g, gi, gh, 0, c);
+                    float a = k.reduce(ReduceOp.SUM, gh, 0, c) / c;
+                    float bb = k.dot(gh, 0, xhat, 0, c) / c;
+                    for (int j = 0; j < c; j++) gx[oi + j] = rs * (gh[j] - a - xhat[j] * bb);
+                }
+            });
+        }
+        if (gw == null && gb == null) return;
+        // sums over rows: each task owns a block of columns and walks all rows in order
+        parallel.forRange(c, Math.max(16, GRAIN / Math.max(1, rows)), (c0, c1) -> {
+            int n = c1 - c0;
+            float[] sw = new float[n], sb = new float[n];
+            for (int r = 0; r < rows; r++) {
+                int xi = xo + r * c + c0, gi = go + r * c + c0;
+                float m = mean[mo + r], rs = rstd[ro + r];
+                for (int j = 0; j < n; j++) {
+                    float gj = g[gi + j];
+                    sw[j] += gj * ((x[xi + j] - m) * rs);
+                    sb[j] += gj;
+                }
+            }
+            if (gw != null) System.arraycopy(sw, 0, gw, gwo + c0, n);
+            if (gb != null) System.arraycopy(sb, 0, gb, gbo + c0, n);
+        });
+    }
+
+    /** Per-row cross-entropy of contiguous logits [rows, v], times keep[i] (null: 1). */
+    void crossEntropy(float[] x, int xo, int[] t, int to, float[] keep, int ko, float[] loss, int lo, float[] lse, int so,
+                      int rows, int v) {
+        parallel.forRange(rows, rowGrain(v), (r0, r1) -> {
+            float[] scratch = new float[v];
+            for (int r = r0; r < r1; r++) {
+                int xi = xo + r * v;
+                float max = k.reduce(ReduceOp.MAX, x, xi, v);
+                float shift = Float.isInfinite(max) ? 0f : max;
+                float l = shift + (float) Math.log(k.expShiftSum(x, xi, shift, scratch, 0, v));
+                lse[so + r] = l;
+                int target = t[to + r];
+                float kept = keep == null ? 1f : keep[ko + r];
+                loss[lo + r] = kept == 0 ? 0f : (l - x[xi + target]) * kept;
+            }
+        });
+    }
+
+    /** gradLogits = g keep (softmax - onehot) per row (keep null: 1). */
+    void crossEntropyBackward(float[] x, int xo, float[] lse, int so, int[] t, int to, float[] keep, int ko,
+                              float[] g, int go, float[] out, int oo, int rows, int v) {
+        parallel.forRange(rows, rowGrain(v), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int xi = xo + r * v, oi = oo + r * v;
+                int target = t[to + r];
+                float gr = g[go + r] * (keep == null ? 1f : keep[ko + r]);
+                if (gr == 0) {
+                    Arrays.fill(out, oi, oi + v, 0f);
+                    continue;
+                }
+                k.expShiftSum(x, xi, lse[so + r], out, oi, v);
+                for (int j = 0; j < v; j++) out[oi + j] *= gr;
+                out[oi + target] -= gr;
+            }
+        });
+    }
+
+    /**
+     * Attention over batches of matrices with unit inner stride: for batch b, q row i at
+     * q[qb[b] + i*qs], k row j at k[kb[b] + j*ks], and so on. Each batch is one task.
+     */
+    void attention(float[] q, int[] qb, int qs, float[] kk, int[] kb, int ks, float[] v, int[] vb, int vs,
+                   float[] out, int[] ob, int os, float[] lse, int lo, int t, int s, int d, int dv,
+                   float scale, boolean causal) {
+        int batches = qb.length;
+        parallel.forRange(batches, Math.max(1, GRAIN / Math.max(1, t * s * (d + dv))), (b0, b1) -> {
+            float[] p = new float[s];
+            for (int b = b0; b < b1; b++) {
+                for (int i = 0; i < t; i++) {
+                    int lim = causal ? s - t + i + 1 : s;
+                    int qi = qb[b] + i * qs;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < lim; j++) {
+                        float sc = k.dot(q, qi, kk, kb[b] + j * ks, d) * scale;
+                        p[j] = sc;
+                        if (sc > max) max = sc;
+                    }
+                    float shift = Float.isInfinite(max) ? 0f : max;
+                    float sum = k.expShiftSum(p, 0, shift, p, 0, lim);
+                    lse[lo + b * t + i] = shift + (float) Math.log(sum);
+                    int oi = ob[b] + i * os;
+                    Arrays.fill(out, oi, oi + dv, 0f);
+                    float inv = 1f / sum;
+                    for (int j = 0; j < lim; j++) k.axpy(p[j] * inv, v, vb[b] + j * vs, out, oi, dv);
+                }
+            }
+        });
+    }
+
+    /** Backward of {@link #attention}; gq, gk, gv are overwritten. */
+    void attentionBackward(float[] q, int[] qb, int qs, float[] kk, int[] kb, int ks, float[] v, int[] vb, int vs,
+                           float[] lse, int lo, float[] g, int[] gb, int gs,
+                           float[] gq, int[] gqb, int gqs, float[] gk, int[] gkb, int gks, float[] gv, int[] gvb, int gvs,
+                           int t, int s, int d, int dv, float scale, boolean causal) {
+        int batches = qb.length;
+        parallel.forRange(batches, Math.max(1, GRAIN / Math.max(1, 2 * t * s * (d + dv))), (b0, b1) -> {
+            float[] p = new float[s], dp = new float[s];
+            for (int b = b0; b < b1; b++) {
+                for (int j = 0; j < s; j++) {
+                    Arrays.fill(gk, gkb[b] + j * gks, gkb[b] + j * gks + d, 0f);
+                    Arrays.fill(gv, gvb[b] + j * gvs, gvb[b] + j * gvs + dv, 0f);
+                }
+                for (int i = 0; i < t; i++) {
+                    int lim = causal ? s - t + i + 1 : s;
+                    int qi = qb[b] + i * qs, gi = gb[b] + i * gs, gqi = gqb[b] + i * gqs;
+                    float l = lse[lo + b * t + i];
+                    float dsum = 0;
+                    for (int j = 0; j < lim; j++) {
+                        float pj = (float) Math.exp(k.dot(q, qi, kk, kb[b] + j * ks, d) * scale - l);
+                        p[j] = pj;
+                        float dpj = k.dot(g, gi, v, vb[b] + j * vs, dv);
+                        dp[j] = dpj;
+                        dsum += pj * dpj;
+                    }
+                    Arrays.fill(gq, gqi, gqi + d, 0f);
+                    for (int j = 0; j < lim; j++) {
+                        float ds = p[j] * (dp[j] - dsum) * scale;
+                        k.axpy(ds, kk, kb[b] + j * ks, gq, gqi, d);
+                        k.axpy(ds, q, qi, gk, gkb[b] + j * gks, d);
+                        k.axpy(p[j], g, gi, gv, gvb[b] + j * gvs, dv);
+                    }
+                }
+            }
+        });
+    }
+
+    void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
+              float beta1, float beta2, float l2, float decay, float bc2Sqrt, float eps, float stepSize) {
+        parallel.forRange(n, GRAIN, (a, e) ->
+                k.adam(p, po + a, g, go + a, m, mo + a, v, vo + a, e - a, beta1, beta2, l2, decay, bc2Sqrt, eps, stepSize));
+    }
+
+    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
+    private static final float GELU_K = 0.044715f;
+
+    /**
+     * out = g * gelu'(x), contiguous. With s = sigmoid(2u), u = c (x + k x^3): 0.5 (1 + tanh u) = s
+     * and 0.5 x (1 - tanh^2 u) = 2 x s (1 - s), which avoids cancelling in 1 + tanh for x &lt; 0.
+     */
+    void geluBackward(float[] x, int xo, float[] g, int go, float[] out, int oo, int n) {
+        parallel.forRange(n, GRAIN, (a, e) -> {
+            int len = e - a;
+            float[] s = new float[len];
+            for (int i = 0; i < len; i++) {
+                float xi = x[xo + a + i];
+                s[i] = 2 * GELU_C * (xi + GELU_K * xi * xi * xi);
+            }
+            if (!k.unary(UnaryOp.SIGMOID, s, 0, s, 0, len, 0, 0)) {
+                for (int i = 0; i < len; i++) s[i] = (float) (1 / (1 + Math.exp(-s[i])));
+            }
+            for (int i = 0; i < len; i++) {
+                float xi = x[xo + a + i], si = s[i];
+                float dInner = GELU_C * (1f + 3f * GELU_K * xi * xi);
+                out[oo + a + i] = g[go + a + i] * (si + 2f * xi * si * (1f - si) * dInner);
+            }
+        });
+    }
+}

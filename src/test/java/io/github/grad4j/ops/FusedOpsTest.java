@@ -1,0 +1,164 @@
+package io.github.grad4j.ops;
+
+import io.github.grad4j.autograd.Autograd;
+import io.github.grad4j.autograd.GradCheck;
+import io.github.grad4j.backend.Backend;
+import io.github.grad4j.backend.DType;
+import io.github.grad4j.backend.cpu.CpuBackend;
+import io.github.grad4j.backend.reference.ReferenceBackend;
+import io.github.grad4j.tensor.Rng;
+import io.github.grad4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The fused ops (softmax, logSoftmax, layerNorm, crossEntropy, attention, GELU's backward):
+ * gradcheck and gradgradcheck in FLOAT64 on the reference backend (whose fused kernels are the
+ * composite defaults of Backend), and the fused path against the composite path
+ * ({@link Fusion#disabled()}) on the cpu backend in FLOAT32 on awkward shapes, values and gradients.
+ */
+class FusedOpsTest {
+    static final Backend REF = ReferenceBackend.INSTANCE;
+    static final CpuBackend CPU = CpuBackend.create();
+    static final GradCheck CHECK = GradCheck.float64();
+
+    static Tensor randn(Rng rng, DType dt, Backend b, int... shape) {
+        return Tensor.randn(rng, 1.0, dt, shape).to(b);
+    }
+
+    static Tensor ints(Backend b, int[] v) {
+        return Tensor.ofInts(v, v.length).to(b);
+    }
+
+    static void grads(String what, Function<Tensor[], Tensor> f, Tensor... in) {
+        GradCheck.Result r = CHECK.gradcheck(f, in, new Rng(1));
+        assertTrue(r.passed(), what + " gradcheck: " + r);
+        GradCheck.Result rr = CHECK.gradgradcheck(f, in, new Rng(2));
+        assertTrue(rr.passed(), what + " gradgradcheck: " + rr);
+    }
+
+    @Test
+    void gradchecksFloat64OnReference() {
+        Rng rng = new Rng(7);
+        grads("softmax", x -> Functional.softmax(x[0], -1), randn(rng, DType.FLOAT64, REF, 3, 5));
+        grads("logSoftmax", x -> Functional.logSoftmax(x[0], 1), randn(rng, DType.FLOAT64, REF, 2, 7));
+        grads("layerNorm", x -> Functional.layerNorm(x[0], new int[]{9}, x[1], x[2], 1e-5),
+                randn(rng, DType.FLOAT64, REF, 2, 3, 9), randn(rng, DType.FLOAT64, REF, 9), randn(rng, DType.FLOAT64, REF, 9));
+        grads("layerNorm 2 axes, no affine", x -> Functional.layerNorm(x[0], new int[]{2, 4}, null, null, 1e-5),
+                randn(rng, DType.FLOAT64, REF, 3, 2, 4));
+        Tensor targets = ints(REF, new int[]{2, -1, 0, 5});
+        for (Functional.Reduction red : Functional.Reduction.values()) {
+            grads("crossEntropy " + red, x -> Functional.crossEntropy(x[0], targets, -1, red), randn(rng, DType.FLOAT64, REF, 4, 6));
+        }
+        for (boolean causal : new boolean[]{true, false}) {
+            grads("attention causal=" + causal, x -> Functional.scaledDotProductAttention(x[0], x[1], x[2], causal),
+                    randn(rng, DType.FLOAT64, REF, 2, 1, 3, 4), randn(rng, DType.FLOAT64, REF, 2, 1, 5, 4),
+                    randn(rng, DType.FLOAT64, REF, 2, 1, 5, 3));
+        }
+        grads("attention rank 3", x -> Functional.scaledDotProductAttention(x[0], x[1], x[2], true),
+                randn(rng, DType.FLOAT64, REF, 2, 3, 2), randn(rng, DType.FLOAT64, REF, 2, 3, 2), randn(rng, DType.FLOAT64, REF, 2, 3, 2));
+        grads("gelu", x -> Pointwise.gelu(x[0]), randn(rng, DType.FLOAT64, REF, 4, 3));
+    }
+
+    /** Value and gradients (weighted by a fixed random output gradient) of f on the fused and the composite path. */
+    static void fusedMatchesComposite(String what, Function<Tensor[], Tensor> f, double tol, Tensor... in) {
+        Tensor[][] results = new Tensor[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            Tensor[] x = new Tensor[in.length];
+            for (int i = 0; i < in.length; i++) x[i] = Views.clone(in[i]).requiresGrad(true);
+            Tensor y;
+            if (pass == 0) {
+                y = f.apply(x);
+            } else {
+                try (Fusion.Scope ignored = Fusion.disabled()) {
+                    y = f.apply(x);
+                }
+            }
+            Tensor w = Tensor.randn(new Rng(3), 1.0, y.dtype(), y.shape()).to(y.backend());
+            Tensor[] g;
+            if (pass == 0) {
+                g = Autograd.grad(new Tensor[]{y}, x, new Tensor[]{w}, false, false, true);
+            } else {
+                try (Fusion.Scope ignored = Fusion.disabled()) {
+                    g = Autograd.grad(new Tensor[]{y}, x, new Tensor[]{w}, false, false, true);
+                }
+            }
+            results[pass] = new Tensor[g.length + 1];
+            results[pass][0] = y;
+            System.arraycopy(g, 0, results[pass], 1, g.length);
+        }
+        for (int i = 0; i < results[0].length; i++) {
+            double[] a = results[0][i].toDoubleArray(), b = results[1][i].toDoubleArray();
+            assertEquals(b.length, a.length);
+            for (int j = 0; j < a.length; j++) {
+                if (Double.isNaN(b[j])) {
+                    assertTrue(Double.isNaN(a[j]), what + " output " + i + " element " + j);
+                    continue;
+                }
+                assertEquals(b[j], a[j], tol * (1 + Math.abs(b[j])), what + " (" + (i == 0 ? "value" : "gradient of input " + (i - 1))
+                        + ") element " + j);
+            }
+        }
+    }
+
+    @Test
+    void fusedMatchesCompositeOnCpuAwkwardShapes() {
+        Rng rng = new Rng(11);
+        DType f = DType.FLOAT32;
+        for (int[] rc : new int[][]{{1, 1}, {1, 17}, {3, 16}, {5, 33}, {7, 100}, {2, 257}, {4, 8}}) {
+            int r = rc[0], c = rc[1];
+            fusedMatchesComposite("softmax " + r + "x" + c, x -> Functional.softmax(x[0], -1), 1e-5, randn(rng, f, CPU, r, c));
+            fusedMatchesComposite("logSoftmax " + r + "x" + c, x -> Functional.logSoftmax(x[0], -1), 1e-5, randn(rng, f, CPU, r, c));
+            fusedMatchesComposite("layerNorm " + r + "x" + c, x -> Functional.layerNorm(x[0], new int[]{c}, x[1], x[2], 1e-5), 2e-4,
+                    randn(rng, f, CPU, r, c), randn(rng, f, CPU, c), randn(rng, f, CPU, c));
+            int[] t = new int[r];
+            for (int i = 0; i < r; i++) t[i] = i == 1 ? -100 : (i * 7) % c;
+            Tensor targets = ints(CPU, t);
+            fusedMatchesComposite("crossEntropy " + r + "x" + c, x -> Functional.crossEntropy(x[0], targets, -100,
+                    Functional.Reduction.MEAN), 1e-5, randn(rng, f, CPU, r, c));
+            fusedMatchesComposite("gelu " + r + "x" + c, x -> Pointwise.gelu(x[0]), 1e-5, randn(rng, f, CPU, r, c));
+        }
+        // non-contiguous input (a transposed view)
+        fusedMatchesComposite("softmax transposed", x -> Functional.softmax(x[0].mT(), -1), 1e-5, randn(rng, f, CPU, 9, 5));
+        for (int[] s : new int[][]{{1, 1, 1, 1, 1}, {2, 3, 5, 5, 16}, {1, 2, 7, 7, 17}, {2, 1, 3, 9, 64}, {1, 12, 1, 13, 64}}) {
+            int b = s[0], h = s[1], t = s[2], keys = s[3], d = s[4];
+            for (boolean causal : new boolean[]{true, false}) {
+                fusedMatchesComposite("attention " + java.util.Arrays.toString(s) + " causal=" + causal,
+                        x -> Functional.scaledDotProductAttention(x[0], x[1], x[2], causal), 1e-4,
+                        randn(rng, f, CPU, b, h, t, d), randn(rng, f, CPU, b, h, keys, d), randn(rng, f, CPU, b, h, keys, d));
+            }
+        }
+        // q, k, v as strided views of one qkv tensor, as GPT-2 makes them
+        int b = 2, t = 5, nh = 3, hd = 17, c = nh * hd;
+        fusedMatchesComposite("attention from a qkv view", x -> {
+            Tensor qkv = x[0];
+            Tensor q = qkv.narrow(2, 0, c).reshape(b, t, nh, hd).permute(0, 2, 1, 3);
+            Tensor k = qkv.narrow(2, c, c).reshape(b, t, nh, hd).permute(0, 2, 1, 3);
+            Tensor v = qkv.narrow(2, 2 * c, c).reshape(b, t, nh, hd).permute(0, 2, 1, 3);
+            return Functional.scaledDotProductAttention(q, k, v, true).permute(0, 2, 1, 3).reshape(b, t, c);
+        }, 1e-4, randn(rng, f, CPU, b, t, 3 * c));
+    }
+
+    @Test
+    void secondDerivativesOnCpuMatchTheComposite() {
+        // createGraph runs the differentiable backward rules; compare a gradient-of-gradient
+        Rng rng = new Rng(5);
+        Tensor x0 = randn(rng, DType.FLOAT32, CPU, 3, 9);
+        Tensor w0 = randn(rng, DType.FLOAT32, CPU, 9);
+        double[][] out = new double[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
+                Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
+                Tensor y = Functional.layerNorm(x, new int[]{9}, w, null, 1e-5);
+                Tensor loss = Reductions.sum(Pointwise.mul(Functional.softmax(y, -1), y), false);
+                Tensor gx = Autograd.grad(loss, new Tensor[]{x}, true)[0];
+                Tensor gg = Autograd.grad(Reductions.sum(Pointwise.mul(gx, gx), false), new Tensor[]{x, w}, false)[1];
+                out[pass] = gg.toDoubleArray();
+            }
+        }
+        assertArrayEquals(out[1], out[0], 1e-3);
+    }
+}
