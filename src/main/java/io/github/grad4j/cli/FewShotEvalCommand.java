@@ -33,7 +33,7 @@ final class FewShotEvalCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
-        if (FewShotTrainCommand.isMamlFamily(args)) return io.github.grad4j.experiments.meta.maml.MamlExperiment.eval(args, out);
+        if (FewShotTrainCommand.isMamlFamily(args)) return MetaLearningRunner.eval(args, out);
         if (FewShotMxml.isMxmlModel(args)) return FewShotMxml.eval(args, out);
         Options o = new Options("fewshot eval --model DIR (--data PATH [--way N --shot K] | --lake-runs DIR) [options]")
                 .option("--model", "DIR", "folder written by 'fewshot train' (an MxML folder too; maml|metasgd|btaml: --method M --checkpoint FILE)", null)

@@ -22,7 +22,7 @@ final class FewShotTrainCommand implements Command {
 
     @Override
     public int run(String[] args, PrintStream out) throws Exception {
-        if (isMamlFamily(args)) return io.github.grad4j.experiments.meta.maml.MamlExperiment.train(args, out);
+        if (isMamlFamily(args)) return MetaLearningRunner.train(args, out);
         if (FewShotMxml.isMxmlMethod(args)) return FewShotMxml.train(args, out);
         FewShotConfig d = FewShotConfig.defaults("protonet");
         Options o = new Options("fewshot train --method protonet|tpn --data PATH --out DIR [options]")

@@ -7,7 +7,7 @@
  * meta-gradients (or first order), learned per-parameter step sizes and the balancing variables
  * omega, gamma and z drawn from {@link io.github.grad4j.experiments.meta.maml.InferenceNetwork};
  * {@link io.github.grad4j.experiments.meta.maml.MetaEvaluation} meta-tests with 95% confidence
- * intervals; {@link io.github.grad4j.experiments.meta.maml.MamlExperiment} holds the train / eval /
+ * intervals; the command-line runner {@code io.github.grad4j.cli.MetaLearningRunner} holds the train / eval /
  * bench entry points for the CLI.
  */
 package io.github.grad4j.experiments.meta.maml;

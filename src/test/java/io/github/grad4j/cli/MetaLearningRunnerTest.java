@@ -1,7 +1,5 @@
-package io.github.grad4j.experiments.meta.maml;
+package io.github.grad4j.cli;
 
-import io.github.grad4j.cli.Main;
-import io.github.grad4j.cli.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-class MamlExperimentTest {
+class MetaLearningRunnerTest {
 
     @Test
     void confidenceIntervalIsOnePointNineSixStandardErrors() {
@@ -29,8 +27,8 @@ class MamlExperimentTest {
 
     @Test
     void unknownMethodAndMisplacedAblationAreUsageErrors() {
-        assertThrows(UsageException.class, () -> MamlExperiment.train(new String[]{"--method", "reptile"}, quiet()));
-        assertThrows(UsageException.class, () -> MamlExperiment.train(new String[]{"--method", "maml", "--no-z"}, quiet()));
+        assertThrows(UsageException.class, () -> MetaLearningRunner.train(new String[]{"--method", "reptile"}, quiet()));
+        assertThrows(UsageException.class, () -> MetaLearningRunner.train(new String[]{"--method", "maml", "--no-z"}, quiet()));
     }
 
     /** A few seconds: two meta-batches of a 4-filter Bayesian-TAML on real Omniglot, then 2 test tasks each set. */
@@ -43,7 +41,7 @@ class MamlExperimentTest {
                         + " (set -Dgrad4j.shared=/path/to/shared)");
         String fashion = Files.exists(Path.of("/usr/share/datasets/fashion-mnist")) ? "/usr/share/datasets/fashion-mnist" : "none";
         ByteArrayOutputStream text = new ByteArrayOutputStream();
-        int rc = MamlExperiment.train(new String[]{"--method", "btaml", "--omniglot", omniglot.toString(),
+        int rc = MetaLearningRunner.train(new String[]{"--method", "btaml", "--omniglot", omniglot.toString(),
                 "--fashion-mnist", fashion, "--filters", "4", "--ways", "3", "--max-shot", "2", "--queries", "1",
                 "--inner-steps", "1", "--test-inner-steps", "1", "--test-samples", "2", "--meta-batch", "1",
                 "--iterations", "2", "--test-tasks", "2", "--out", out.toString()},
@@ -60,7 +58,7 @@ class MamlExperimentTest {
 
         // the checkpoint reloads into eval, which must reproduce train's meta-test numbers (same seeds)
         Path evalOut = out.resolve("eval");
-        int rcEval = MamlExperiment.eval(new String[]{"--method", "btaml", "--omniglot", omniglot.toString(),
+        int rcEval = MetaLearningRunner.eval(new String[]{"--method", "btaml", "--omniglot", omniglot.toString(),
                 "--fashion-mnist", fashion, "--filters", "4", "--ways", "3", "--max-shot", "2", "--queries", "1",
                 "--test-inner-steps", "1", "--test-samples", "2", "--test-tasks", "2", "--dtype", "float32",
                 "--checkpoint", out.resolve("meta_parameters.safetensors").toString(), "--out", evalOut.toString()}, quiet());

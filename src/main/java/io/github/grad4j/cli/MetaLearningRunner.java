@@ -1,10 +1,12 @@
-package io.github.grad4j.experiments.meta.maml;
+package io.github.grad4j.cli;
 
 import io.github.grad4j.backend.DType;
-import io.github.grad4j.cli.Main;
-import io.github.grad4j.cli.Options;
-import io.github.grad4j.cli.UsageException;
 import io.github.grad4j.experiments.meta.data.EpisodeSampler;
+import io.github.grad4j.experiments.meta.maml.BaseNetwork;
+import io.github.grad4j.experiments.meta.maml.MetaEvaluation;
+import io.github.grad4j.experiments.meta.maml.MetaLearner;
+import io.github.grad4j.experiments.meta.maml.MetaLearnerConfig;
+import io.github.grad4j.experiments.meta.maml.Task;
 import io.github.grad4j.experiments.meta.data.EpisodeSpec;
 import io.github.grad4j.experiments.meta.data.FashionMnist;
 import io.github.grad4j.experiments.meta.data.ImageDataset;
@@ -33,8 +35,8 @@ import java.util.Map;
  * points for the CLI: {@link #train}, {@link #eval} and {@link #bench} take the command's arguments
  * and return an exit code ({@link Main#OK}, ...); {@code --help} lists the options.
  */
-public final class MamlExperiment {
-    private MamlExperiment() {
+public final class MetaLearningRunner {
+    private MetaLearningRunner() {
     }
 
     private static Options options(String usage) {
@@ -106,7 +108,7 @@ public final class MamlExperiment {
     }
 
     private static MetaLearner learner(Options o, ImageDataset data, Rng rng) {
-        io.github.grad4j.cli.Devices.select(o.string("--device"), System.err);
+        Devices.select(o.string("--device"), System.err);
         DType dtype = dtype(o);
         BaseNetwork net = BaseNetwork.conv4(1, data.height(), o.integer("--filters"), o.integer("--ways"), rng, dtype);
         return new MetaLearner(net, config(o), rng, dtype);
