@@ -1,5 +1,7 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.experiments.meta.maml.MetaEvaluation;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
