@@ -145,6 +145,7 @@ public final class MetaLearningRunner {
             out.print(o.help("Meta-trains MAML / Meta-SGD / Bayesian-TAML on any-shot Omniglot small1."));
             return Main.OK;
         }
+        config(o); // a wrong method or ablation is a usage error before any data is read
         long seed = o.longValue("--seed");
         Rng rng = new Rng(seed);
         ImageDataset trainData = omniglot(o, "--train-split");
@@ -205,6 +206,7 @@ public final class MetaLearningRunner {
             out.print(o.help("Meta-tests a trained learner with 95% confidence intervals."));
             return Main.OK;
         }
+        config(o); // a wrong method or ablation is a usage error before any data is read
         Rng rng = new Rng(o.longValue("--seed"));
         ImageDataset testData = omniglot(o, "--test-split");
         MetaLearner learner = learner(o, testData, rng);
@@ -280,6 +282,7 @@ public final class MetaLearningRunner {
             out.print(o.help("Measures time and heap per meta-batch."));
             return Main.OK;
         }
+        config(o); // a wrong method or ablation is a usage error before any data is read
         long seed = o.longValue("--seed");
         Rng rng = new Rng(seed);
         ImageDataset data = omniglot(o, "--train-split");
