@@ -46,7 +46,7 @@ public final class OpenClBench {
                 cl.setMatmulKernel(kernel);
                 report("opencl " + kernel, n, matmulSeconds(cl, n, 3, 10));
             }
-            report("cpu", n, matmulSeconds(cpu, n, 3, 10));
+            report("cpu", n, matmulSeconds(cpu, n, 20, 10)); // more warm-up: the Java kernels need the JIT
             if (n <= 512) report("reference", n, matmulSeconds(ReferenceBackend.INSTANCE, n, 1, n <= 256 ? 3 : 1));
         }
         cl.setMatmulKernel("auto");
