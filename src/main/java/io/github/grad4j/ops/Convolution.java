@@ -84,7 +84,7 @@ public final class Convolution {
         int planes = s[0] * s[1];
         return record(out, "maxPool2d", x, g -> {
             Tensor zeros = Tensor.zeros(x.backend(), x.dtype(), planes, s[2] * s[3]);
-            Tensor flat = Indexing.scatterAdd(zeros, 1, Views.reshape(idx, planes, oh * ow),
+            Tensor flat = Indexing.scatterAddKernelIndices(zeros, 1, Views.reshape(idx, planes, oh * ow),
                     Views.reshape(g, planes, oh * ow));
             return new Tensor[]{Views.reshape(flat, s)};
         });

@@ -63,19 +63,36 @@ public final class Indexing {
 
     /** out[i][j][k] = x[i][index[i][j][k]][k] (for axis 1); index has x's rank and may be smaller on axis. */
     public static Tensor gather(Tensor x, int axis, Tensor index) {
+        return gather(x, axis, index, true);
+    }
+
+    private static Tensor gather(Tensor x, int axis, Tensor index, boolean checkRange) {
         requireIndex("gather", "index", index);
         backendOf("gather", x, index);
         int a = Shape.axis("gather", axis, x.dim());
         checkSameExcept("gather", x, index, a);
-        checkIndexRange("gather", index, x.size(a), axis, x.shape());
+        if (checkRange) checkIndexRange("gather", index, x.size(a), axis, x.shape());
         Tensor out = empty(x.backend(), x.dtype(), index.shape());
         x.backend().gather(Views.contiguous(x.detach()).view(), a, Views.contiguous(index).view(), out.view());
         return record(out, "gather", x, g ->
-                new Tensor[]{scatterAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g)});
+                new Tensor[]{scatterAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g, checkRange)});
     }
 
     /** base + src scattered: out[i][index[i][j][k]][k] += src[i][j][k] (for axis 1). */
     public static Tensor scatterAdd(Tensor base, int axis, Tensor index, Tensor src) {
+        return scatterAdd(base, axis, index, src, true);
+    }
+
+    /**
+     * {@link #scatterAdd} for indices that an op's own kernel wrote (max pooling, max/min
+     * reductions), which lie in range by construction: the host range check is skipped, because on
+     * a device backend it reads every index back to the host on each backward pass.
+     */
+    static Tensor scatterAddKernelIndices(Tensor base, int axis, Tensor index, Tensor src) {
+        return scatterAdd(base, axis, index, src, false);
+    }
+
+    private static Tensor scatterAdd(Tensor base, int axis, Tensor index, Tensor src, boolean checkRange) {
         requireIndex("scatterAdd", "index", index);
         backendOf("scatterAdd", base, index, src);
         sameFloat("scatterAdd", base, src);
@@ -85,12 +102,12 @@ public final class Indexing {
                     + Shape.str(src.shape()) + " must have the same shape");
         }
         checkSameExcept("scatterAdd", base, index, a);
-        checkIndexRange("scatterAdd", index, base.size(a), axis, base.shape());
+        if (checkRange) checkIndexRange("scatterAdd", index, base.size(a), axis, base.shape());
         Tensor out = Views.clone(base.detach());
         base.backend().scatterAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
         return record(out, "scatterAdd", new Tensor[]{base, src}, g -> new Tensor[]{
                 wants(base) ? g : null,
-                wants(src) ? gather(g, a, index) : null});
+                wants(src) ? gather(g, a, index, checkRange) : null});
     }
 
     private static void checkSameExcept(String op, Tensor x, Tensor index, int axis) {

@@ -124,7 +124,7 @@ public final class Reductions {
         Tensor kept = reduceKernel(op, kind, x, mask, idx);
         kept = record(kept, op, x, g -> {
             Tensor zeros = Tensor.zeros(x.backend(), x.dtype(), x.shape());
-            return new Tensor[]{Indexing.scatterAdd(zeros, a, idx, g)};
+            return new Tensor[]{Indexing.scatterAddKernelIndices(zeros, a, idx, g)};
         });
         return keepDim ? kept : Views.reshape(kept, droppedShape(x.shape(), mask));
     }
