@@ -83,7 +83,9 @@ class FunctionalGradProperties {
     private static int[] batchNormShape(Rng r) {
         int n = 1 + r.nextInt(3), ch = dim(r);
         int[] s = r.nextInt(2) == 0 ? new int[]{n, ch} : new int[]{n, ch, 1 + r.nextInt(3), 1 + r.nextInt(3)};
-        if (io.github.grad4j.tensor.Shape.numel(s) / ch < 2) s[0] = 2; // training needs two values per channel
+        // training needs two values per channel; with exactly two, the normalized outputs are +-1 and the gradient is
+        // pure rounding noise amplified by 1/sqrt(var), which made the float32-vs-float64 comparison flaky (seed 4713)
+        if (io.github.grad4j.tensor.Shape.numel(s) / ch < 3) s[0] = 3;
         return s;
     }
 
