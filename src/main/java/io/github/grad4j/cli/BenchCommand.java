@@ -35,6 +35,8 @@ final class BenchCommand implements Command {
                 io.github.grad4j.bench.ModelBenchmarks::conv4));
         m.put("generate", new Bench("GPT-2 greedy generation with the KV cache, tokens/s [--quick]",
                 io.github.grad4j.bench.ModelBenchmarks::generate));
+        m.put("meta", new Bench("time and heap per meta-batch of MAML / Meta-SGD / Bayesian-TAML [--method maml|metasgd|btaml ...]",
+                MetaLearningRunner::bench));
         m.put("tokenizer", new Bench("GPT-2 BPE throughput in MB/s [--text FILE]", BenchCommand::tokenizer));
         m.put("gpt2-train", new Bench("training tokens/s of a GPT-2 on random tokens [--layers --heads --embd --context --batch ...]",
                 BenchCommand::gpt2Train));

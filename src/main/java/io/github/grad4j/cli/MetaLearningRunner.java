@@ -275,7 +275,7 @@ public final class MetaLearningRunner {
     }
 
     private static int benchRun(String[] args, PrintStream out) throws IOException {
-        Options o = options("fewshot bench --method maml|metasgd|btaml [options]")
+        Options o = options("bench meta --method maml|metasgd|btaml [options]")
                 .option("--steps", "N", "timed meta-batches after one warm-up", "3")
                 .parse(args);
         if (o.helpRequested()) {
