@@ -136,7 +136,8 @@ public final class Functional {
             safeTargets = new Tensor(targets.backend().upload(safe), new int[]{t.length});
             keep = new Tensor(targets.backend().upload(k, logits.dtype()), new int[]{t.length});
         }
-        Tensor picked = Views.reshape(Indexing.gather(logp, 1, Views.reshape(safeTargets, t.length, 1)), t.length);
+        // the targets were range-checked above: gather need not read them back from the device again
+        Tensor picked = Views.reshape(Indexing.gatherCheckedIndices(logp, 1, Views.reshape(safeTargets, t.length, 1)), t.length);
         Tensor losses = Pointwise.neg(picked);
         if (keep != null) losses = Pointwise.mul(losses, keep);
         switch (reduction) {

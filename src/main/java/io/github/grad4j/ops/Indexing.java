@@ -25,29 +25,42 @@ public final class Indexing {
 
     /** Rows (or slices along {@code axis}) at the given indices: out[..., i, ...] = x[..., index[i], ...]. */
     public static Tensor indexSelect(Tensor x, int axis, Tensor index) {
+        return indexSelect(x, axis, index, true);
+    }
+
+    /*
+     * Index checks run on the host (on a device backend that reads every index back), so they run
+     * once, where a user's indices enter. Backward rules reuse indices that their forward already
+     * checked, or that an op's own kernel produced, and pass checkRange = false.
+     */
+    private static Tensor indexSelect(Tensor x, int axis, Tensor index, boolean checkRange) {
         requireIndex("indexSelect", "index", index);
         requireRank("indexSelect", "index", index, 1);
         backendOf("indexSelect", x, index);
         int a = Shape.axis("indexSelect", axis, x.dim());
-        checkIndexRange("indexSelect", index, x.size(a), axis, x.shape());
+        if (checkRange) checkIndexRange("indexSelect", index, x.size(a), axis, x.shape());
         int[] shape = x.shape();
         shape[a] = index.size(0);
         Tensor out = empty(x.backend(), x.dtype(), shape);
         x.backend().indexSelect(Views.contiguous(x.detach()).view(), a, Views.contiguous(index).view(), out.view());
         if (!x.dtype().isFloatingPoint()) return out;
         return record(out, "indexSelect", x, g ->
-                new Tensor[]{indexAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g)});
+                new Tensor[]{indexAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g, false)});
     }
 
     /** base + src scattered along {@code axis}: out[..., index[i], ...] += src[..., i, ...]. */
     public static Tensor indexAdd(Tensor base, int axis, Tensor index, Tensor src) {
+        return indexAdd(base, axis, index, src, true);
+    }
+
+    private static Tensor indexAdd(Tensor base, int axis, Tensor index, Tensor src, boolean checkRange) {
         requireIndex("indexAdd", "index", index);
         requireRank("indexAdd", "index", index, 1);
         backendOf("indexAdd", base, index, src);
         sameFloat("indexAdd", base, src);
         int a = Shape.axis("indexAdd", axis, base.dim());
         // unchecked, an index one past the end would add silently into the next row of the storage
-        checkIndexRange("indexAdd", index, base.size(a), axis, base.shape());
+        if (checkRange) checkIndexRange("indexAdd", index, base.size(a), axis, base.shape());
         int[] expected = base.shape();
         expected[a] = index.size(0);
         if (!Arrays.equals(expected, src.shape())) {
@@ -58,7 +71,7 @@ public final class Indexing {
         base.backend().indexAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
         return record(out, "indexAdd", new Tensor[]{base, src}, g -> new Tensor[]{
                 wants(base) ? g : null,
-                wants(src) ? indexSelect(g, a, index) : null});
+                wants(src) ? indexSelect(g, a, index, false) : null});
     }
 
     /** out[i][j][k] = x[i][index[i][j][k]][k] (for axis 1); index has x's rank and may be smaller on axis. */
@@ -75,7 +88,7 @@ public final class Indexing {
         Tensor out = empty(x.backend(), x.dtype(), index.shape());
         x.backend().gather(Views.contiguous(x.detach()).view(), a, Views.contiguous(index).view(), out.view());
         return record(out, "gather", x, g ->
-                new Tensor[]{scatterAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g, checkRange)});
+                new Tensor[]{scatterAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g, false)});
     }
 
     /** base + src scattered: out[i][index[i][j][k]][k] += src[i][j][k] (for axis 1). */
@@ -90,6 +103,11 @@ public final class Indexing {
      */
     static Tensor scatterAddKernelIndices(Tensor base, int axis, Tensor index, Tensor src) {
         return scatterAdd(base, axis, index, src, false);
+    }
+
+    /** {@link #gather} for indices the caller has already range-checked on the host (cross-entropy targets). */
+    static Tensor gatherCheckedIndices(Tensor x, int axis, Tensor index) {
+        return gather(x, axis, index, false);
     }
 
     private static Tensor scatterAdd(Tensor base, int axis, Tensor index, Tensor src, boolean checkRange) {
@@ -107,7 +125,7 @@ public final class Indexing {
         base.backend().scatterAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
         return record(out, "scatterAdd", new Tensor[]{base, src}, g -> new Tensor[]{
                 wants(base) ? g : null,
-                wants(src) ? gather(g, a, index, checkRange) : null});
+                wants(src) ? gather(g, a, index, false) : null});
     }
 
     private static void checkSameExcept(String op, Tensor x, Tensor index, int axis) {
