@@ -12,7 +12,6 @@ import io.github.grad4j.experiments.quant.Range;
 import io.github.grad4j.experiments.quant.RangeInit;
 import io.github.grad4j.experiments.quant.ScaleOffsetQuantizer;
 import io.github.grad4j.nn.Module;
-import io.github.grad4j.ops.Functional;
 import io.github.grad4j.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -112,17 +111,9 @@ public final class QuantizedGpt2 extends Module {
         return lmLoss(model, ids, targets);
     }
 
-    /**
-     * Mean next-token cross-entropy of {@code model}, equal to {@code model.loss(ids, targets)} but
-     * computed as a sum of per-token losses divided by the count beforehand: the fast CPU backend
-     * fails on elementwise ops between two rank-0 tensors (its coalesce() indexes an empty shape),
-     * which Gpt2Model.loss's final division is. Every token counts (no ignored targets).
-     */
+    /** Mean next-token cross-entropy of {@code model}: {@link Gpt2Model#loss}, kept as a function for evaluation callbacks. */
     public static Tensor lmLoss(Gpt2Model model, Tensor ids, Tensor targets) {
-        int n = ids.numel(), vocab = model.config().vocabSize();
-        Tensor logits = model.logits(ids).reshape(n, vocab);
-        return Functional.crossEntropy(logits, targets.reshape(n), Gpt2Model.IGNORE_INDEX, Functional.Reduction.NONE)
-                .mul(1.0 / n).sum();
+        return model.loss(ids, targets);
     }
 
     /** Turns every quantizer on or off (off: the full-precision model, adapters included). */
