@@ -73,8 +73,7 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(args, bestWords, args.length);
         // commands set the default backend from --device; an embedding program (or a test) gets its own back
-        io.github.grad4j.backend.Backend previousDefault = io.github.grad4j.tensor.Backends.defaultBackend();
-        try {
+        try (var ignored = io.github.grad4j.tensor.Backends.keepDefault()) {
             return best.run(rest, out);
         } catch (Devices.EnvironmentException e) {
             err.println("grad4j " + best.name() + ": error: " + e.getMessage());
@@ -95,8 +94,6 @@ public final class Main {
             err.println("grad4j " + best.name() + ": internal error: " + e);
             e.printStackTrace(err);
             return INTERNAL;
-        } finally {
-            io.github.grad4j.tensor.Backends.setDefault(previousDefault);
         }
     }
 

@@ -107,6 +107,18 @@ public final class MetaLearningRunner {
         return OmniglotLoader.load(p);
     }
 
+    /** What meta-training and its benchmark both start from: data, learner, episodes and the outer optimizer. */
+    private record MetaTraining(long seed, Rng rng, ImageDataset data, MetaLearner learner, EpisodeSampler sampler, Adam adam) {
+        static MetaTraining of(Options o) throws IOException {
+            long seed = o.longValue("--seed");
+            Rng rng = new Rng(seed);
+            ImageDataset data = omniglot(o, "--train-split");
+            MetaLearner learner = MetaLearningRunner.learner(o, data, rng);
+            return new MetaTraining(seed, rng, data, learner, new EpisodeSampler(data, spec(o), seed),
+                    new Adam(learner.metaParameters(), o.real("--outer-lr")));
+        }
+    }
+
     private static MetaLearner learner(Options o, ImageDataset data, Rng rng) {
         Devices.select(o.string("--device"), System.err);
         DType dtype = dtype(o);
@@ -128,11 +140,8 @@ public final class MetaLearningRunner {
 
     public static int train(String[] args, PrintStream out) throws IOException {
         // --device sets the default backend for the run; the caller gets its own back afterwards
-        io.github.grad4j.backend.Backend previous = io.github.grad4j.tensor.Backends.defaultBackend();
-        try {
+        try (var ignored = io.github.grad4j.tensor.Backends.keepDefault()) {
             return trainRun(args, out);
-        } finally {
-            io.github.grad4j.tensor.Backends.setDefault(previous);
         }
     }
 
@@ -146,12 +155,12 @@ public final class MetaLearningRunner {
             return Main.OK;
         }
         config(o); // a wrong method or ablation is a usage error before any data is read
-        long seed = o.longValue("--seed");
-        Rng rng = new Rng(seed);
-        ImageDataset trainData = omniglot(o, "--train-split");
-        MetaLearner learner = learner(o, trainData, rng);
-        EpisodeSampler sampler = new EpisodeSampler(trainData, spec(o), seed);
-        Adam adam = new Adam(learner.metaParameters(), o.real("--outer-lr"));
+        MetaTraining setup = MetaTraining.of(o);
+        long seed = setup.seed();
+        Rng rng = setup.rng();
+        MetaLearner learner = setup.learner();
+        EpisodeSampler sampler = setup.sampler();
+        Adam adam = setup.adam();
         Path outDir = o.path("--out");
         Files.createDirectories(outDir);
         CsvWriter log = new CsvWriter("iteration", "query_loss", "kl", "query_accuracy", "seconds");
@@ -189,11 +198,8 @@ public final class MetaLearningRunner {
 
     public static int eval(String[] args, PrintStream out) throws IOException {
         // --device sets the default backend for the run; the caller gets its own back afterwards
-        io.github.grad4j.backend.Backend previous = io.github.grad4j.tensor.Backends.defaultBackend();
-        try {
+        try (var ignored = io.github.grad4j.tensor.Backends.keepDefault()) {
             return evalRun(args, out);
-        } finally {
-            io.github.grad4j.tensor.Backends.setDefault(previous);
         }
     }
 
@@ -266,11 +272,8 @@ public final class MetaLearningRunner {
 
     public static int bench(String[] args, PrintStream out) throws IOException {
         // --device sets the default backend for the run; the caller gets its own back afterwards
-        io.github.grad4j.backend.Backend previous = io.github.grad4j.tensor.Backends.defaultBackend();
-        try {
+        try (var ignored = io.github.grad4j.tensor.Backends.keepDefault()) {
             return benchRun(args, out);
-        } finally {
-            io.github.grad4j.tensor.Backends.setDefault(previous);
         }
     }
 
@@ -283,12 +286,11 @@ public final class MetaLearningRunner {
             return Main.OK;
         }
         config(o); // a wrong method or ablation is a usage error before any data is read
-        long seed = o.longValue("--seed");
-        Rng rng = new Rng(seed);
-        ImageDataset data = omniglot(o, "--train-split");
-        MetaLearner learner = learner(o, data, rng);
-        EpisodeSampler sampler = new EpisodeSampler(data, spec(o), seed);
-        Adam adam = new Adam(learner.metaParameters(), o.real("--outer-lr"));
+        MetaTraining setup = MetaTraining.of(o);
+        Rng rng = setup.rng();
+        MetaLearner learner = setup.learner();
+        EpisodeSampler sampler = setup.sampler();
+        Adam adam = setup.adam();
         int batch = o.integer("--meta-batch"), steps = o.integer("--steps");
         Rng noise = rng.fork();
         List<List<Task>> batches = new ArrayList<>();

@@ -22,4 +22,19 @@ public final class Backends {
     public static void setDefault(Backend backend) {
         defaultBackend = Objects.requireNonNull(backend, "backend");
     }
+
+    /**
+     * A scope that puts back the current default backend when closed, for code that sets it for a
+     * while (a command's --device): {@code try (var ignored = Backends.keepDefault()) {...}}.
+     */
+    public static Scope keepDefault() {
+        Backend saved = defaultBackend;
+        return () -> defaultBackend = saved;
+    }
+
+    /** An AutoCloseable that does not throw. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
 }
