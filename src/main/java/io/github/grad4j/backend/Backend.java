@@ -410,12 +410,19 @@ public interface Backend {
         matmul(q, transposed(k), p);
         binary(BinaryOp.MUL, p, scalarView(scale, dt, ps), p);
         if (causal) {
-            double[] allowed = new double[t * s];
-            for (int i = 0; i < t; i++) for (int j = 0; j <= s - t + i && j < s; j++) allowed[i * s + j] = 1;
+            // the [t, s] mask is computed where p lives, from t + s positions, rather than uploaded
+            // whole on every call: key j is allowed for query i when j <= s - t + i
+            double[] lastKey = new double[t], key = new double[s];
+            for (int i = 0; i < t; i++) lastKey[i] = s - t + i;
+            for (int j = 0; j < s; j++) key[j] = j;
+            int[] ts = {t, s};
+            Strided allowed = Strided.contiguous(allocate(dt, t * s), ts);
+            binary(BinaryOp.LE, new Strided(upload(key, dt), 0, ts, new int[]{0, 1}),
+                    new Strided(upload(lastKey, dt), 0, ts, new int[]{1, 0}), allowed);
             int[] cst = new int[rank];
             cst[rank - 2] = s;
             cst[rank - 1] = 1;
-            Strided cond = new Strided(upload(allowed, dt), 0, ps, cst);
+            Strided cond = new Strided(allowed.storage(), 0, ps, cst);
             where(cond, p, scalarView(Double.NEGATIVE_INFINITY, dt, ps), p);
         }
         int rows = n / s;
