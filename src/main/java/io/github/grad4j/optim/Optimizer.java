@@ -171,7 +171,9 @@ public abstract class Optimizer {
     public Map<String, Tensor> stateDict() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("step", countTensor(stepCount));
-        out.put("learning_rate", Tensor.scalar(learningRate, DType.FLOAT64));
+        // a host-side record: a device backend may hold no FLOAT64 (OpenCL does not)
+        out.put("learning_rate", new Tensor(io.github.grad4j.backend.reference.ReferenceBackend.INSTANCE
+                .upload(new double[]{learningRate}, DType.FLOAT64), new int[0]));
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             for (String name : names) {
                 Map<String, Tensor> s = state.get(name);

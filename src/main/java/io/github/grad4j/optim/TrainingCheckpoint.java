@@ -1,9 +1,7 @@
 package io.github.grad4j.optim;
 
-import io.github.grad4j.backend.Backend;
 import io.github.grad4j.io.SafeTensors;
 import io.github.grad4j.nn.Module;
-import io.github.grad4j.tensor.Backends;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Shape;
 import io.github.grad4j.tensor.Tensor;
@@ -98,9 +96,9 @@ public final class TrainingCheckpoint {
      * {@link SafeTensors.FormatException} naming the file.
      */
     public static Restored load(Path file, Module model, Optimizer optimizer, Map<String, Rng> generators) throws IOException {
-        List<Tensor> own = model.parameters();
-        Backend backend = own.isEmpty() ? Backends.defaultBackend() : own.get(0).backend();
-        SafeTensors.Contents contents = SafeTensors.read(file, backend);
+        // read on the host: loadStateDict moves each tensor to its target's backend, and a device
+        // backend may not hold every dtype a checkpoint carries (OpenCL has no FLOAT64)
+        SafeTensors.Contents contents = SafeTensors.read(file, io.github.grad4j.backend.reference.ReferenceBackend.INSTANCE);
 
         Map<String, Tensor> modelTensors = new LinkedHashMap<>();
         Map<String, Tensor> optimizerTensors = new LinkedHashMap<>();
