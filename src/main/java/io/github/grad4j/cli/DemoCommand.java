@@ -1,5 +1,6 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.io.TextFiles;
 import io.github.grad4j.experiments.demo.Demo;
 
 import java.io.PrintStream;

@@ -1,5 +1,6 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.io.TextFiles;
 import io.github.grad4j.experiments.gpt2.Gpt2Evaluator;
 import io.github.grad4j.experiments.gpt2.Gpt2Model;
 import io.github.grad4j.experiments.gpt2.Gpt2ModelFiles;

@@ -1,5 +1,6 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.io.TextFiles;
 import io.github.grad4j.experiments.gpt2.tokenizer.Gpt2Tokenizer;
 
 import java.io.PrintStream;

@@ -2,14 +2,13 @@ package io.github.grad4j.experiments.gpt2;
 
 import io.github.grad4j.experiments.gpt2.tokenizer.Gpt2Tokenizer;
 import io.github.grad4j.io.AtomicFiles;
+import io.github.grad4j.io.TextFiles;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -58,7 +57,7 @@ public final class TokenDataset {
         StringBuilder all = new StringBuilder();
         for (int i = 0; i < files.size(); i++) {
             if (i > 0) all.append("<|endoftext|>");
-            all.append(readUtf8(files.get(i)));
+            all.append(TextFiles.readUtf8(files.get(i)));
         }
         String text = all.toString();
         if (text.isBlank()) throw new IOException(path + ": the text is empty");
@@ -87,16 +86,6 @@ public final class TokenDataset {
         }
         if (files.isEmpty()) throw new IOException(path + ": folder holds no .txt files");
         return files;
-    }
-
-    private static String readUtf8(Path file) throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException(file + ": not valid UTF-8 text");
-        }
     }
 
     private static String hash(String text) {

@@ -1,4 +1,4 @@
-package io.github.grad4j.cli;
+package io.github.grad4j.io;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
