@@ -74,8 +74,10 @@ class FunctionalGradProperties {
         OpCase c = OpCase.of("layerNorm affine=" + affine, seed).input(s, l, Values.normal());
         int k = 1 + c.rng().nextInt(Math.min(2, s.length));
         int[] normalized = Arrays.copyOfRange(s, s.length - k, s.length);
-        // a single normalized element has zero variance: the output is 0 and the check degenerates
-        net.jqwik.api.Assume.that(io.github.grad4j.tensor.Shape.numel(normalized) > 1);
+        // a single normalized element has zero variance: the output is 0 and the check degenerates;
+        // with two, the outputs are +-1 and the gradient is rounding noise amplified by 1/sqrt(var),
+        // which made the float32-vs-float64 comparison flaky (seed 21, [5, 2] on JDK 25)
+        net.jqwik.api.Assume.that(io.github.grad4j.tensor.Shape.numel(normalized) > 2);
         if (affine) c.input(normalized, Values.normal()).input(normalized, Values.normal());
         c.verify(x -> Functional.layerNorm(x[0], normalized, affine ? x[1] : null, affine ? x[2] : null, 1e-5));
     }
