@@ -193,6 +193,72 @@ public interface Backend {
     }
 
     /**
+     * Batch normalization of x [N, C, S] per channel (S: the flattened spatial axes): mean [C] and
+     * biased variance var [C] over N and S, rstd [C] = 1/sqrt(var + eps), and
+     * out = (x - mean) rstd * weight + bias (weight, bias [C]; either may be null). The statistics
+     * are written for the running averages and for {@link #batchNormChannelsBackward}.
+     */
+    default void batchNormChannels(Strided x, Strided weight, Strided bias, double eps, Strided out,
+                                   Strided mean, Strided var, Strided rstd) {
+        int n = x.shape()[0], c = x.shape()[1], s = x.shape()[2];
+        DType dt = x.storage().dtype();
+        boolean[] axes = {true, false, true};
+        double count = (double) n * s;
+        Strided m = asChannel(mean), v = asChannel(var), rs = asChannel(rstd);
+        reduce(ReduceOp.SUM, x, axes, m, null);
+        binary(BinaryOp.DIV, m, scalarView(count, dt, m.shape()), m);
+        binary(BinaryOp.SUB, x, channelBroadcast(mean, n, s), out);
+        Strided sq = Strided.contiguous(allocate(dt, n * c * s), new int[]{n, c, s});
+        binary(BinaryOp.MUL, out, out, sq);
+        reduce(ReduceOp.SUM, sq, axes, v, null);
+        binary(BinaryOp.DIV, v, scalarView(count, dt, v.shape()), v);
+        binary(BinaryOp.ADD, v, scalarView(eps, dt, v.shape()), rs);
+        unary(UnaryOp.SQRT, rs, rs, 0, 0);
+        binary(BinaryOp.DIV, scalarView(1, dt, rs.shape()), rs, rs);
+        binary(BinaryOp.MUL, out, channelBroadcast(rstd, n, s), out);
+        if (weight != null) binary(BinaryOp.MUL, out, channelBroadcast(weight, n, s), out);
+        if (bias != null) binary(BinaryOp.ADD, out, channelBroadcast(bias, n, s), out);
+    }
+
+    /**
+     * The backward of {@link #batchNormChannels}: with xhat = (x - mean) rstd and gh = g * weight,
+     * gradX = rstd (gh - mean(gh) - xhat mean(gh xhat)), the means per channel over N and S;
+     * gradWeight = sum of g xhat, gradBias = sum of g per channel (each written, may be null;
+     * weight null means 1).
+     */
+    default void batchNormChannelsBackward(Strided g, Strided x, Strided weight, Strided mean, Strided rstd,
+                                           Strided gradX, Strided gradWeight, Strided gradBias) {
+        int n = x.shape()[0], c = x.shape()[1], s = x.shape()[2];
+        DType dt = x.storage().dtype();
+        boolean[] axes = {true, false, true};
+        double count = (double) n * s;
+        Strided xhat = Strided.contiguous(allocate(dt, n * c * s), new int[]{n, c, s});
+        binary(BinaryOp.SUB, x, channelBroadcast(mean, n, s), xhat);
+        binary(BinaryOp.MUL, xhat, channelBroadcast(rstd, n, s), xhat);
+        Strided tmp = Strided.contiguous(allocate(dt, n * c * s), new int[]{n, c, s});
+        if (gradWeight != null) {
+            binary(BinaryOp.MUL, g, xhat, tmp);
+            reduce(ReduceOp.SUM, tmp, axes, asChannel(gradWeight), null);
+        }
+        if (gradBias != null) reduce(ReduceOp.SUM, g, axes, asChannel(gradBias), null);
+        if (gradX == null) return;
+        Strided gh = Strided.contiguous(allocate(dt, n * c * s), new int[]{n, c, s});
+        if (weight != null) binary(BinaryOp.MUL, g, channelBroadcast(weight, n, s), gh);
+        else copy(g, gh);
+        Strided a = Strided.contiguous(allocate(dt, c), new int[]{c});
+        Strided b = Strided.contiguous(allocate(dt, c), new int[]{c});
+        reduce(ReduceOp.SUM, gh, axes, asChannel(a), null);
+        binary(BinaryOp.DIV, a, scalarView(count, dt, a.shape()), a);
+        binary(BinaryOp.MUL, gh, xhat, tmp);
+        reduce(ReduceOp.SUM, tmp, axes, asChannel(b), null);
+        binary(BinaryOp.DIV, b, scalarView(count, dt, b.shape()), b);
+        binary(BinaryOp.MUL, xhat, channelBroadcast(b, n, s), tmp);
+        binary(BinaryOp.SUB, gh, channelBroadcast(a, n, s), gradX);
+        binary(BinaryOp.SUB, gradX, tmp, gradX);
+        binary(BinaryOp.MUL, gradX, channelBroadcast(rstd, n, s), gradX);
+    }
+
+    /**
      * Cross-entropy of each row of logits [N, V] against targets (INT32 [N], each in [0, V)):
      * losses[i] = (logsumexp(row i) - logits[i, targets[i]]) keep[i]; keep [N] (the logits' dtype,
      * 0 for rows left out, else 1) may be null for all ones. lse [N] receives the row logsumexp for
@@ -354,6 +420,16 @@ public interface Backend {
     /** A [C] view broadcast along rows to [r, C]. */
     private static Strided rowBroadcast(Strided row, int r) {
         return new Strided(row.storage(), row.offset(), new int[]{r, row.shape()[0]}, new int[]{0, row.strides()[0]});
+    }
+
+    /** A [C] view as [1, C, 1] (the kept-axes shape of a per-channel reduction of [N, C, S]). */
+    private static Strided asChannel(Strided v) {
+        return new Strided(v.storage(), v.offset(), new int[]{1, v.shape()[0], 1}, new int[]{0, v.strides()[0], 0});
+    }
+
+    /** A [C] view broadcast to [n, C, s]. */
+    private static Strided channelBroadcast(Strided v, int n, int s) {
+        return new Strided(v.storage(), v.offset(), new int[]{n, v.shape()[0], s}, new int[]{0, v.strides()[0], 0});
     }
 
     /** A [R] view as [R, 1]. */

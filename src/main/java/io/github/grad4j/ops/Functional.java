@@ -306,6 +306,12 @@ public final class Functional {
                 throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input "
                         + Shape.str(x.shape()));
             }
+            if (Fusion.enabled() && x.numel() > 0 && x.dtype().isFloatingPoint()
+                    && (weight == null || Arrays.equals(weight.shape(), new int[]{c}))
+                    && (bias == null || Arrays.equals(bias.shape(), new int[]{c}))) {
+                return batchNormFused(x, training ? runningMean : null, training ? runningVar : null,
+                        weight, bias, momentum, eps, axes, statShape);
+            }
             mean = Reductions.mean(x, true, axes);
             Tensor centered = Pointwise.sub(x, mean);
             var = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
@@ -326,6 +332,67 @@ public final class Functional {
         var = Views.reshape(runningVar, statShape);
         Tensor y = Pointwise.div(Pointwise.sub(x, mean), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
         return affine(y, weight, bias, statShape);
+    }
+
+    /**
+     * batchNorm with batch statistics through the backend's fused per-channel kernel (x viewed as
+     * [N, C, S]; mean and rstd kept for the backward). Running statistics, when given, are updated
+     * as in the composite. The first-order backward is the fused kernel; with createGraph it is
+     * built from differentiable ops with the statistics recomputed from x (MAML differentiates
+     * through batch-norm with batch statistics twice).
+     */
+    private static Tensor batchNormFused(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                         double momentum, double eps, int[] axes, int[] statShape) {
+        int n = x.size(0), c = x.size(1);
+        int s = x.numel() / (n * c);
+        Tensor xc = Views.contiguous(x.detach());
+        Tensor wc = weight == null ? null : Views.contiguous(weight.detach());
+        Tensor bc = bias == null ? null : Views.contiguous(bias.detach());
+        Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        Tensor mean = empty(x.backend(), x.dtype(), new int[]{c});
+        Tensor var = empty(x.backend(), x.dtype(), new int[]{c});
+        Tensor rstd = empty(x.backend(), x.dtype(), new int[]{c});
+        x.backend().batchNormChannels(flat3(xc, n, c, s), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc),
+                eps, flat3(out, n, c, s), flat1(mean), flat1(var), flat1(rstd));
+        if (runningMean != null) {
+            long count = (long) n * s;
+            try (GradMode.Scope ignored = GradMode.noGrad()) {
+                Tensor unbiased = Pointwise.mul(var, var.constant((double) count / (count - 1)));
+                runningMean.assign(Pointwise.add(Pointwise.mul(runningMean, mean.constant(1 - momentum)),
+                        Pointwise.mul(mean, mean.constant(momentum))));
+                runningVar.assign(Pointwise.add(Pointwise.mul(runningVar, var.constant(1 - momentum)),
+                        Pointwise.mul(unbiased, var.constant(momentum))));
+            }
+        }
+        return record(out, "batchNorm", new Tensor[]{x, weight, bias}, g -> {
+            if (!GradMode.isEnabled()) {
+                Tensor gc = Views.contiguous(g);
+                Tensor gx = wants(x) ? empty(x.backend(), x.dtype(), x.shape()) : null;
+                Tensor gw = wants(weight) ? empty(x.backend(), x.dtype(), new int[]{c}) : null;
+                Tensor gb = wants(bias) ? empty(x.backend(), x.dtype(), new int[]{c}) : null;
+                x.backend().batchNormChannelsBackward(flat3(gc, n, c, s), flat3(xc, n, c, s),
+                        wc == null ? null : flat1(wc), flat1(mean), flat1(rstd),
+                        gx == null ? null : flat3(gx, n, c, s), gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
+                return new Tensor[]{gx, gw, gb};
+            }
+            Tensor centered = Pointwise.sub(x, Reductions.mean(x, true, axes));
+            Tensor v = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
+            Tensor r = Pointwise.div(v.constant(1), Pointwise.sqrt(Pointwise.add(v, v.constant(eps))));
+            Tensor xhat = Pointwise.mul(centered, r);
+            Tensor gh = weight == null ? g : Pointwise.mul(g, Views.reshape(weight, statShape));
+            Tensor gx = Pointwise.mul(r, Pointwise.sub(Pointwise.sub(gh, Reductions.mean(gh, true, axes)),
+                    Pointwise.mul(xhat, Reductions.mean(Pointwise.mul(gh, xhat), true, axes))));
+            Tensor gw = wants(weight) ? Reductions.sum(Pointwise.mul(g, xhat), false, axes) : null;
+            Tensor gb = wants(bias) ? Reductions.sum(g, false, axes) : null;
+            return new Tensor[]{wants(x) ? gx : null, gw, gb};
+        });
+    }
+
+    /** A contiguous tensor's elements as a rank-3 kernel view [a, b, c]. */
+    private static io.github.grad4j.backend.Strided flat3(Tensor t, int a, int b, int c) {
+        int[] shape3 = {a, b, c};
+        return new io.github.grad4j.backend.Strided(t.storage(), t.offset(), shape3,
+                io.github.grad4j.backend.Strided.rowMajorStrides(shape3));
     }
 
     private static Tensor affine(Tensor y, Tensor weight, Tensor bias, int[] statShape) {

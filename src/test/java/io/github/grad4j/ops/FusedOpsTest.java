@@ -61,6 +61,10 @@ class FusedOpsTest {
         grads("attention rank 3", x -> Functional.scaledDotProductAttention(x[0], x[1], x[2], true),
                 randn(rng, DType.FLOAT64, REF, 2, 3, 2), randn(rng, DType.FLOAT64, REF, 2, 3, 2), randn(rng, DType.FLOAT64, REF, 2, 3, 2));
         grads("gelu", x -> Pointwise.gelu(x[0]), randn(rng, DType.FLOAT64, REF, 4, 3));
+        grads("batchNorm", x -> Functional.batchNorm(x[0], null, null, x[1], x[2], true, 0.1, 1e-5),
+                randn(rng, DType.FLOAT64, REF, 3, 2, 2, 3), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
+        grads("batchNorm [N, C], no affine", x -> Functional.batchNorm(x[0], null, null, null, null, true, 0.1, 1e-5),
+                randn(rng, DType.FLOAT64, REF, 4, 3));
     }
 
     /** Value and gradients (weighted by a fixed random output gradient) of f on the fused and the composite path. */
@@ -121,6 +125,21 @@ class FusedOpsTest {
                     Functional.Reduction.MEAN), 1e-5, randn(rng, f, CPU, r, c));
             fusedMatchesComposite("gelu " + r + "x" + c, x -> Pointwise.gelu(x[0]), 1e-5, randn(rng, f, CPU, r, c));
         }
+        // batch norm per channel of [N, C, H, W]: spatial sizes below, at and across the vector width
+        for (int[] sh : new int[][]{{2, 1, 1, 1}, {3, 2, 1, 1}, {2, 3, 3, 3}, {5, 4, 4, 4}, {2, 64, 7, 7}, {3, 5, 17, 3}, {7, 3}}) {
+            for (boolean affine : new boolean[]{true, false}) {
+                int ch = sh[1];
+                fusedMatchesComposite("batchNorm " + java.util.Arrays.toString(sh) + " affine=" + affine,
+                        x -> Functional.batchNorm(x[0], null, null, affine ? x[1] : null, affine ? x[2] : null, true, 0.1, 1e-5),
+                        2e-4, affine ? new Tensor[]{randn(rng, f, CPU, sh), randn(rng, f, CPU, ch), randn(rng, f, CPU, ch)}
+                                : new Tensor[]{randn(rng, f, CPU, sh)});
+            }
+        }
+        // a permuted (non-contiguous) input, and values far from zero (the variance must not cancel)
+        fusedMatchesComposite("batchNorm permuted", x -> Functional.batchNorm(x[0].permute(1, 0, 2, 3), null, null, x[1], x[2],
+                true, 0.1, 1e-5), 2e-4, randn(rng, f, CPU, 3, 4, 5, 6), randn(rng, f, CPU, 3), randn(rng, f, CPU, 3));
+        fusedMatchesComposite("batchNorm offset 100", x -> Functional.batchNorm(x[0].add(100.0), null, null, null, null,
+                true, 0.1, 1e-5), 5e-3, randn(rng, f, CPU, 4, 3, 5, 5));
         // non-contiguous input (a transposed view)
         fusedMatchesComposite("softmax transposed", x -> Functional.softmax(x[0].mT(), -1), 1e-5, randn(rng, f, CPU, 9, 5));
         for (int[] s : new int[][]{{1, 1, 1, 1, 1}, {2, 3, 5, 5, 16}, {1, 2, 7, 7, 17}, {2, 1, 3, 9, 64}, {1, 12, 1, 13, 64}}) {
@@ -154,6 +173,42 @@ class FusedOpsTest {
                 Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
                 Tensor y = Functional.layerNorm(x, new int[]{9}, w, null, 1e-5);
                 Tensor loss = Reductions.sum(Pointwise.mul(Functional.softmax(y, -1), y), false);
+                Tensor gx = Autograd.grad(loss, new Tensor[]{x}, true)[0];
+                Tensor gg = Autograd.grad(Reductions.sum(Pointwise.mul(gx, gx), false), new Tensor[]{x, w}, false)[1];
+                out[pass] = gg.toDoubleArray();
+            }
+        }
+        assertArrayEquals(out[1], out[0], 1e-3);
+    }
+
+    @Test
+    void batchNormRunningStatisticsAgreeBetweenFusedAndComposite() {
+        Rng rng = new Rng(9);
+        Tensor x = randn(rng, DType.FLOAT32, CPU, 6, 3, 5, 5).mul(2.0).add(0.5);
+        double[][] stats = new double[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            Tensor mean = Tensor.zeros(DType.FLOAT32, 3).to(CPU), var = Tensor.ones(DType.FLOAT32, 3).to(CPU);
+            try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
+                Functional.batchNorm(x, mean, var, null, null, true, 0.3, 1e-5);
+                Functional.batchNorm(x.mul(0.5), mean, var, null, null, true, 0.3, 1e-5);
+            }
+            double[] m = mean.toDoubleArray(), v = var.toDoubleArray();
+            stats[pass] = new double[]{m[0], m[1], m[2], v[0], v[1], v[2]};
+        }
+        assertArrayEquals(stats[1], stats[0], 1e-5);
+    }
+
+    @Test
+    void batchNormSecondDerivativesOnCpuMatchTheComposite() {
+        Rng rng = new Rng(6);
+        Tensor x0 = randn(rng, DType.FLOAT32, CPU, 4, 3, 2, 2);
+        Tensor w0 = randn(rng, DType.FLOAT32, CPU, 3);
+        double[][] out = new double[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
+                Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
+                Tensor y = Functional.batchNorm(x, null, null, w, null, true, 0.1, 1e-5);
+                Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
                 Tensor gx = Autograd.grad(loss, new Tensor[]{x}, true)[0];
                 Tensor gg = Autograd.grad(Reductions.sum(Pointwise.mul(gx, gx), false), new Tensor[]{x, w}, false)[1];
                 out[pass] = gg.toDoubleArray();

@@ -667,6 +667,10 @@ public final class CpuBackend extends ReferenceBackend {
         int planes = s[0] * s[1], h = s[2], w = s[3];
         int oh = out.shape()[2], ow = out.shape()[3];
         int xOff = x.offset(), oOff = out.offset(), iOff = indices.offset();
+        if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+            maxPool2x2(xs, xOff, os, oOff, is, iOff, planes, h, w, oh, ow);
+            return;
+        }
         parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, oh * ow * kh * kw)), (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int src = xOff + p * h * w;
@@ -692,6 +696,35 @@ public final class CpuBackend extends ReferenceBackend {
                         os[oOff + dst] = best;
                         is[iOff + dst] = bestAt;
                     }
+            }
+        });
+    }
+
+    /**
+     * The 2x2, stride 2, unpadded window (Conv-4's pooling) without the general loop's bounds
+     * tests; the same rule: windows are read row by row, a strictly greater value or a NaN takes over.
+     */
+    private void maxPool2x2(float[] xs, int xOff, float[] os, int oOff, int[] is, int iOff,
+                            int planes, int h, int w, int oh, int ow) {
+        parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, oh * ow * 4)), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int src = xOff + p * h * w;
+                int dst = p * oh * ow;
+                for (int yy = 0; yy < oh; yy++) {
+                    int top = 2 * yy * w, bottom = top + w;
+                    for (int z = 0; z < ow; z++, dst++) {
+                        int at = top + 2 * z;
+                        float best = xs[src + at];
+                        float e = xs[src + at + 1];
+                        if (e > best || e != e) { best = e; at = top + 2 * z + 1; }
+                        e = xs[src + bottom + 2 * z];
+                        if (e > best || e != e) { best = e; at = bottom + 2 * z; }
+                        e = xs[src + bottom + 2 * z + 1];
+                        if (e > best || e != e) { best = e; at = bottom + 2 * z + 1; }
+                        os[oOff + dst] = best;
+                        is[iOff + dst] = at;
+                    }
+                }
             }
         });
     }
@@ -871,6 +904,44 @@ public final class CpuBackend extends ReferenceBackend {
                     x.shape()[0], x.shape()[1]);
         } finally {
             if (t0 != -1) Profiler.stop("layerNormBackwardRows", t0);
+        }
+    }
+
+    @Override
+    public void batchNormChannels(Strided x, Strided weight, Strided bias, double eps, Strided out,
+                                  Strided mean, Strided var, Strided rstd) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(x, weight, bias, out, mean, var, rstd)) {
+                super.batchNormChannels(x, weight, bias, eps, out, mean, var, rstd);
+                return;
+            }
+            fused.batchNorm(f32(x), x.offset(), weight == null ? null : f32(weight), weight == null ? 0 : weight.offset(),
+                    bias == null ? null : f32(bias), bias == null ? 0 : bias.offset(), (float) eps, f32(out), out.offset(),
+                    f32(mean), mean.offset(), f32(var), var.offset(), f32(rstd), rstd.offset(),
+                    x.shape()[0], x.shape()[1], x.shape()[2]);
+        } finally {
+            if (t0 != -1) Profiler.stop("batchNormChannels", t0);
+        }
+    }
+
+    @Override
+    public void batchNormChannelsBackward(Strided g, Strided x, Strided weight, Strided mean, Strided rstd,
+                                          Strided gradX, Strided gradWeight, Strided gradBias) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(g, x, weight, mean, rstd, gradX, gradWeight, gradBias)) {
+                super.batchNormChannelsBackward(g, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+                return;
+            }
+            fused.batchNormBackward(f32(g), g.offset(), f32(x), x.offset(), weight == null ? null : f32(weight),
+                    weight == null ? 0 : weight.offset(), f32(mean), mean.offset(), f32(rstd), rstd.offset(),
+                    gradX == null ? null : f32(gradX), gradX == null ? 0 : gradX.offset(),
+                    gradWeight == null ? null : f32(gradWeight), gradWeight == null ? 0 : gradWeight.offset(),
+                    gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(),
+                    x.shape()[0], x.shape()[1], x.shape()[2]);
+        } finally {
+            if (t0 != -1) Profiler.stop("batchNormChannelsBackward", t0);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.grad4j.backend.cpu;
 
+import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.ReduceOp;
 import io.github.grad4j.backend.UnaryOp;
 
@@ -101,6 +102,79 @@ final class FusedKernels {
             }
             if (gw != null) System.arraycopy(sw, 0, gw, gwo + c0, n);
             if (gb != null) System.arraycopy(sb, 0, gb, gbo + c0, n);
+        });
+    }
+
+    /**
+     * Batch norm of contiguous x [n, c, s] per channel (statistics over n and s); w and b may be
+     * null. Tasks own whole channels and walk their n segments in order, so the sums (float per
+     * segment, double across segments) do not depend on the thread count.
+     */
+    void batchNorm(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, float[] out, int oo,
+                   float[] mean, int mo, float[] var, int vo, float[] rstd, int ro, int n, int c, int s) {
+        double count = (double) n * s;
+        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+            float[] shift = new float[1];
+            for (int ch = c0; ch < c1; ch++) {
+                double sum = 0;
+                for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
+                float m = (float) (sum / count);
+                shift[0] = m;
+                double squares = 0;
+                for (int i = 0; i < n; i++) {
+                    int xi = xo + (i * c + ch) * s, oi = oo + (i * c + ch) * s;
+                    k.binary(BinaryOp.SUB, x, xi, 1, shift, 0, 0, out, oi, s);
+                    squares += k.dot(out, oi, out, oi, s);
+                }
+                float v = (float) (squares / count);
+                float rs = 1f / (float) Math.sqrt(v + eps);
+                float scale = w == null ? rs : rs * w[wo + ch];
+                float offset = b == null ? 0f : b[bo + ch];
+                for (int i = 0; i < n; i++) {
+                    int oi = oo + (i * c + ch) * s;
+                    for (int j = 0; j < s; j++) out[oi + j] = out[oi + j] * scale + offset;
+                }
+                mean[mo + ch] = m;
+                var[vo + ch] = v;
+                rstd[ro + ch] = rs;
+            }
+        });
+    }
+
+    /**
+     * Backward of batchNorm on contiguous [n, c, s]; gx, gw, gb may be null. Per channel, with
+     * xc = x - mean: gb = sum g, gw = rstd sum g xc, and
+     * gx = rstd w g - rstd w sum(g) / count - w rstd^3 sum(g xc) / count * xc.
+     */
+    void batchNormBackward(float[] g, int go, float[] x, int xo, float[] w, int wo, float[] mean, int mo,
+                           float[] rstd, int ro, float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo,
+                           int n, int c, int s) {
+        double count = (double) n * s;
+        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+            float[] centered = new float[s];
+            float[] shift = new float[1];
+            for (int ch = c0; ch < c1; ch++) {
+                float m = mean[mo + ch], rs = rstd[ro + ch];
+                shift[0] = m;
+                double sumG = 0, sumGx = 0;
+                for (int i = 0; i < n; i++) {
+                    int xi = xo + (i * c + ch) * s, gi = go + (i * c + ch) * s;
+                    k.binary(BinaryOp.SUB, x, xi, 1, shift, 0, 0, centered, 0, s);
+                    sumG += k.reduce(ReduceOp.SUM, g, gi, s);
+                    sumGx += k.dot(g, gi, centered, 0, s);
+                }
+                if (gb != null) gb[gbo + ch] = (float) sumG;
+                if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
+                if (gx == null) continue;
+                float wc = w == null ? 1f : w[wo + ch];
+                float a = rs * wc;
+                float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
+                float cst = (float) (-rs * wc * sumG / count);
+                for (int i = 0; i < n; i++) {
+                    int xi = xo + (i * c + ch) * s, gi = go + (i * c + ch) * s, oi = gxo + (i * c + ch) * s;
+                    for (int j = 0; j < s; j++) gx[oi + j] = a * g[gi + j] + bx * (x[xi + j] - m) + cst;
+                }
+            }
         });
     }
 

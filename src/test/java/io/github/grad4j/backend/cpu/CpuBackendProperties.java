@@ -357,6 +357,23 @@ class CpuBackendProperties {
 
     // ---------------------------------------------------------------- convolution helpers
 
+    /** Conv-4's 2x2 stride-2 pooling has its own loop: odd sizes, ties, NaN and infinities. */
+    @Property(tries = 60)
+    void maxPool2x2FastPathMatchesReference(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int n = 1 + rng.nextInt(3), c = 1 + rng.nextInt(4), h = 2 + rng.nextInt(9), w = 2 + rng.nextInt(9);
+        int[] img = {n, c, h, w}, pooled = {n, c, h / 2, w / 2};
+        Layout li = contiguous(img), lp = contiguous(pooled);
+        // coarse values make ties common; specials put NaN and infinities in some windows
+        float[] dx = rng.nextBoolean() ? quantizedData(li.size(), rng) : randomData(li.size(), rng, true);
+        Strided ro = on(REF, lp, filled(lp.size())), co = on(CPU, lp, filled(lp.size()));
+        Strided ri = lp.on(REF.allocate(DType.INT32, lp.size())), ci = lp.on(CPU.allocate(DType.INT32, lp.size()));
+        REF.maxPool2d(on(REF, li, dx), 2, 2, 2, 2, 0, 0, ro, ri);
+        CPU.maxPool2d(on(CPU, li, dx), 2, 2, 2, 2, 0, 0, co, ci);
+        assertSameFloats(ro, co, "maxPool2d 2x2 " + Arrays.toString(img));
+        assertArrayEquals(REF.download(ri), CPU.download(ci), "maxPool2d 2x2 indices " + Arrays.toString(img));
+    }
+
     @Property(tries = 120)
     void im2colCol2imMaxPoolMatchReference(@ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
