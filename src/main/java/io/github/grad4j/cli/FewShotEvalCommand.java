@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** {@code fewshot eval}: test accuracy of a trained few-shot model, or Lake's one-shot error rate. */
@@ -44,6 +45,7 @@ final class FewShotEvalCommand implements Command {
                 .option("--shot", "K", "support images per class (default: as trained)", null)
                 .option("--query", "Q", "queries per class", "15")
                 .flag("--within-alphabet", "draw all classes of an episode from one alphabet")
+                .option("--exclude-alphabets", "A,B", "leave these alphabets of --data out (e.g. those the training split also has)", null)
                 .option("--episodes", "N", "test episodes (TPN protocol: 600)", "600")
                 .option("--seed", "N", "seed of the test episodes", "1")
                 .option("--out", "DIR", "also write eval.csv (per-episode accuracy) and eval.json here", null)
@@ -92,6 +94,16 @@ final class FewShotEvalCommand implements Command {
             throw new UsageException("--way, --shot, --query and --episodes must be at least 1");
         }
         ImageDataset data = FewShotData.load(Path.of(dataPath), config.imageSize(), "--data");
+        List<String> excluded = o.has("--exclude-alphabets")
+                ? List.of(o.stringOrNull("--exclude-alphabets").split(",")) : List.of();
+        if (!excluded.isEmpty()) {
+            try {
+                data = data.withoutGroups(excluded);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--exclude-alphabets: " + e.getMessage());
+            }
+            out.printf("test classes: %s%n", data);
+        }
         EpisodeSpec spec = EpisodeSpec.fixed(ways, shots, o.integer("--query")).withinGroup(o.has("--within-alphabet"));
         Progress progress = Progress.builder(episodes).unitName("ep").out(out).build();
         FewShotEvaluator.Accuracy accuracy = FewShotEvaluator.evaluate(model, data, spec, episodes, o.longValue("--seed"),
@@ -99,6 +111,7 @@ final class FewShotEvalCommand implements Command {
         progress.finish();
         out.printf("%s %d-way %d-shot on %s: accuracy %s%n", config.method(), ways, shots, dataPath, accuracy.describe());
         summary.put("data", dataPath);
+        summary.put("excluded_alphabets", excluded);
         summary.put("ways", (long) ways);
         summary.put("shots", (long) shots);
         summary.put("queries", (long) spec.queries());

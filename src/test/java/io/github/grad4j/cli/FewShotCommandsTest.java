@@ -84,6 +84,15 @@ class FewShotCommandsTest {
                 "--query", "2");
         assertEquals(Main.OK, eval.code(), eval.err());
         assertTrue(eval.out().contains("over 3 episodes"), eval.out());
+        // the alphabets small1 shares with small2 can be left out of a test set
+        Result novel = run("fewshot", "eval", "--model", model.toString(), "--data", data.toString(), "--episodes", "2",
+                "--query", "2", "--exclude-alphabets", "Greek,Latin");
+        assertEquals(Main.OK, novel.code(), novel.err());
+        assertTrue(novel.out().contains("without Greek, Latin [3 groups"), novel.out());
+        Result typo = run("fewshot", "eval", "--model", model.toString(), "--data", data.toString(), "--episodes", "2",
+                "--exclude-alphabets", "Greekk");
+        assertEquals(Main.USAGE, typo.code(), typo.out());
+        assertTrue(typo.err().contains("no alphabet 'Greekk'") && typo.err().contains("Korean"), typo.err());
         Result lake = run("fewshot", "eval", "--model", model.toString(), "--lake-runs", runs.toString());
         assertEquals(Main.OK, lake.code(), lake.err());
         assertTrue(lake.out().contains("(2 runs, 40 items)"), lake.out());

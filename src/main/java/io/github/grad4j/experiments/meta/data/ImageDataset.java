@@ -90,6 +90,25 @@ public record ImageDataset(String name, int height, int width, List<ImageClass> 
         return new ImageDataset(subsetName, height, width, selected);
     }
 
+    /**
+     * This dataset without the classes of the named groups (alphabets), e.g. the alphabets a test
+     * split shares with the training split. Every name must be a group of this dataset.
+     */
+    public ImageDataset withoutGroups(java.util.Collection<String> excluded) {
+        List<String> known = groups();
+        for (String g : excluded) {
+            if (!known.contains(g)) {
+                throw new IllegalArgumentException(name + " has no alphabet '" + g + "' (alphabets: "
+                        + String.join(", ", known) + ")");
+            }
+        }
+        List<Integer> kept = new ArrayList<>();
+        for (int id = 0; id < classes.size(); id++) {
+            if (!excluded.contains(classes.get(id).group())) kept.add(id);
+        }
+        return subset(name + " without " + String.join(", ", excluded), kept);
+    }
+
     @Override
     public String toString() {
         return name + " [" + groups().size() + " groups, " + classCount() + " classes, "
