@@ -25,6 +25,34 @@ class MxmlSpecializationTest {
     private static final EpisodeSpec SPEC = EpisodeSpec.fixed(3, 3, 3);
     private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
+    /** Learners, WPN training and evaluation twice with the same seeds: the same numbers, bit for bit. */
+    @Test
+    void sameSeedsGiveIdenticalResults(@TempDir Path dir) throws Exception {
+        double[][] runs = new double[2][];
+        for (int run = 0; run < 2; run++) {
+            ImageDataset leftTrain = SyntheticSources.halves("left", true, 6, 6, SIZE, 1);
+            ImageDataset rightTrain = SyntheticSources.halves("right", false, 6, 6, SIZE, 2);
+            ImageDataset leftTest = SyntheticSources.halves("left", true, 4, 6, SIZE, 3);
+            FewShotConfig config = new FewShotConfig("protonet", 3, 3, 3, false, 4, SIZE, 6, 1e-2,
+                    Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
+            Path d = dir.resolve("run" + run);
+            FewShotModel left = LearnerTrainer.train(config,
+                    new EpisodeSources(List.of("left"), List.of(leftTrain), SPEC, 5), d.resolve("left"), QUIET).model();
+            FewShotModel right = LearnerTrainer.train(config,
+                    new EpisodeSources(List.of("right"), List.of(rightTrain), SPEC, 6), d.resolve("right"), QUIET).model();
+            List<FrozenLearner> learners = List.of(new FrozenLearner("left", left, d.resolve("left")),
+                    new FrozenLearner("right", right, d.resolve("right")));
+            MxmlTrainer.Outcome outcome = MxmlTrainer.train(learners,
+                    new EpisodeSources(List.of("left", "right"), List.of(leftTrain, rightTrain), SPEC, 7),
+                    new MxmlTrainer.Settings(6, 2, 8, 1e-2, 1), d.resolve("mxml"), QUIET);
+            MxmlEvaluation.Result r = MxmlEvaluation.evaluate(outcome.model(), null, leftTest, SPEC, 4, 11, null);
+            double[] w = r.meanWeights();
+            runs[run] = new double[]{outcome.epochLoss()[0], outcome.epochLoss()[1], w[0], w[1],
+                    r.accuracyByMethod().get(MxmlEvaluation.MXML).mean(), r.accuracyByMethod().get("left").mean()};
+        }
+        assertArrayEquals(runs[0], runs[1], 0.0, "two runs with the same seeds");
+    }
+
     @Test
     void wpnWeightsTheLearnerOfTheEpisodesDistribution(@TempDir Path dir) throws Exception {
         ImageDataset leftTrain = SyntheticSources.halves("left", true, 12, 10, SIZE, 1);
