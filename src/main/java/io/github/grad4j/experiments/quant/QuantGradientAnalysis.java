@@ -34,6 +34,25 @@ public final class QuantGradientAnalysis {
         int runCount() {
             return datasets.size() * params.size() * bits.length * lrs.length * optimizers.size() * seeds;
         }
+
+        /** This grid with another number of seeds per cell (at least 1). */
+        public Grid withSeeds(int n) {
+            if (n < 1) throw new IllegalArgumentException("seeds must be at least 1, got " + n);
+            return new Grid(datasets, params, bits, lrs, optimizers, n, steps, size, channels, toyN, recordEvery);
+        }
+
+        /** This grid with another number of optimizer steps per run (at least 1). */
+        public Grid withSteps(int n) {
+            if (n < 1) throw new IllegalArgumentException("steps must be at least 1, got " + n);
+            return new Grid(datasets, params, bits, lrs, optimizers, seeds, n, size, channels, toyN, recordEvery);
+        }
+
+        /** This grid with learning rates 1e-5 .. 1e0 at {@code perDecade} points per decade (at least 1). */
+        public Grid withLrPerDecade(int perDecade) {
+            if (perDecade < 1) throw new IllegalArgumentException("learning rates per decade must be at least 1, got " + perDecade);
+            return new Grid(datasets, params, bits, logGrid(-5, 0, perDecade), optimizers, seeds, steps, size, channels,
+                    toyN, recordEvery);
+        }
     }
 
     static final double INITIAL_SHRINK = 0.6;

@@ -138,4 +138,19 @@ class QuantAnalysisTest {
         double max = RangeInit.dataExtremes(x, QuantConfig.PER_TENSOR).max().item();
         for (ToyTable.Row r : rows) assertEquals(max * max * r.minMax(), r.gamma(), 1e-9 * r.gamma(), "b=" + r.bits());
     }
+
+    @Test
+    void gridOverridesChangeOnlyWhatTheySay() {
+        QuantGradientAnalysis.Grid quick = QuantGradientAnalysis.quickGrid();
+        QuantGradientAnalysis.Grid g = quick.withSeeds(3).withSteps(100).withLrPerDecade(2);
+        assertEquals(3, g.seeds());
+        assertEquals(100, g.steps());
+        assertArrayEquals(new double[]{1e-5, 3.16e-5, 1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 0.1, 0.316, 1.0}, g.lrs(), 0);
+        assertEquals(quick.size(), g.size());
+        assertEquals(quick.channels(), g.channels());
+        assertEquals(quick.runCount() / 2 * 3 / 6 * 11, g.runCount());
+        assertThrows(IllegalArgumentException.class, () -> quick.withSeeds(0));
+        assertThrows(IllegalArgumentException.class, () -> quick.withSteps(0));
+        assertThrows(IllegalArgumentException.class, () -> quick.withLrPerDecade(0));
+    }
 }
