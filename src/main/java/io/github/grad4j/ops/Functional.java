@@ -328,10 +328,14 @@ public final class Functional {
             Tensor y = Pointwise.div(centered, Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
             return affine(y, weight, bias, statShape);
         }
+        // evaluation: one per-channel scale and shift, so the activations are read twice, not four times
         mean = Views.reshape(runningMean, statShape);
         var = Views.reshape(runningVar, statShape);
-        Tensor y = Pointwise.div(Pointwise.sub(x, mean), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
-        return affine(y, weight, bias, statShape);
+        Tensor scale = Pointwise.div(var.constant(1), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
+        if (weight != null) scale = Pointwise.mul(scale, Views.reshape(weight, statShape));
+        Tensor shift = Pointwise.neg(Pointwise.mul(mean, scale));
+        if (bias != null) shift = Pointwise.add(shift, Views.reshape(bias, statShape));
+        return Pointwise.add(Pointwise.mul(x, scale), shift);
     }
 
     /**
