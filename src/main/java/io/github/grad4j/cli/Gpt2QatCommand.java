@@ -39,6 +39,7 @@ final class Gpt2QatCommand implements Command {
                 .option("--calibration", "METHOD", "range calibration: min-max, percentile, mse", "min-max")
                 .option("--calibration-batches", "N", "batches the ranges are calibrated on", "4")
                 .option("--eval-batches", "N", "evenly spaced held-out batches for perplexity", "16")
+                .flag("--lm-head", "also quantize the lm head: its input per tensor, the tied wte per vocabulary row")
                 .flag("--quick", "W8A8,W4A4 x all parameterizations x lr 1e-3,1e-2, 30 steps, 150 pre-training steps")
                 .common("gpt2-qat").parse(args);
         if (o.helpRequested()) {
@@ -66,7 +67,8 @@ final class Gpt2QatCommand implements Command {
         int batch = o.integer("--batch"), context = Math.min(o.integer("--context"), base.model().config().nPositions());
         QatExperiment.Settings s = new QatExperiment.Settings(bits, params, lrs, mode, calibration,
                 new QatTraining.Settings(steps, batch, context, lrs.get(0), o.real("--weight-lr"), 1.0),
-                o.integer("--calibration-batches"), new LmEval.Windows(quick && !o.has("--eval-batches") ? 8 : o.integer("--eval-batches"), batch, context), seed);
+                o.integer("--calibration-batches"), new LmEval.Windows(quick && !o.has("--eval-batches") ? 8 : o.integer("--eval-batches"), batch, context), seed,
+                o.has("--lm-head"));
         long start = System.nanoTime();
         QatExperiment.run(base.model(), train, eval, s, dir, out);
         out.printf("wrote %s (%.0f s)%n", dir.resolve("report.md").toAbsolutePath(), (System.nanoTime() - start) / 1e9);

@@ -49,9 +49,18 @@ class Gpt2QuantCommandsTest {
     }
 
     @Test
+    void lmHeadIsAFlagOfGpt2Qat() {
+        // accepted as a flag (no value): the command gets past option parsing to reading the text
+        assertTrue(run(Main.FAILURE, "gpt2", "qat", "--text", "none.txt", "--lm-head", "--bits", "W8A8")[1].contains("none.txt"));
+        assertTrue(run(Main.FAILURE, "gpt2", "qat", "--lm-head", "--text", "none.txt")[1].contains("none.txt"));
+        // gpt2 quadapter does not have it
+        run(Main.USAGE, "gpt2", "quadapter", "--lm-head", "--data", "nowhere");
+    }
+
+    @Test
     void helpListsTheOptions() {
         String help = run(Main.OK, "gpt2", "qat", "--help")[0];
-        for (String opt : new String[]{"--bits", "--param", "--lr", "--steps", "--mode", "--model", "--text", "--quick"}) {
+        for (String opt : new String[]{"--bits", "--param", "--lr", "--steps", "--mode", "--model", "--text", "--quick", "--lm-head"}) {
             assertTrue(help.contains(opt), opt);
         }
         assertTrue(run(Main.OK, "gpt2", "quadapter", "--help")[0].contains("--fractions"));

@@ -90,7 +90,7 @@ public final class Demo {
         List<Parameterization> params = Arrays.asList(Parameterization.values());
         QatExperiment.Settings qs = new QatExperiment.Settings(s.bits(), params, List.of(s.rangeLr()), QuantMode.RANGES,
                 Calibration.MIN_MAX, new QatTraining.Settings(s.qatSteps(), s.batch(), s.context(), s.rangeLr(), 0, 1.0),
-                4, new LmEval.Windows(s.evalBatches(), s.batch(), s.context()), s.seed());
+                4, new LmEval.Windows(s.evalBatches(), s.batch(), s.context()), s.seed(), false);
         List<QatExperiment.Row> rows = QatExperiment.run(model, train, validation, qs, out.resolve("quant"), log);
 
         MarkdownTable table = new MarkdownTable("bits", "parameterization", "FP ppl", "PTQ ppl", "ranges trained ppl", "stable");

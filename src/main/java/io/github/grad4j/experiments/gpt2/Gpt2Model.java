@@ -11,6 +11,7 @@ import io.github.grad4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * GPT-2 (Radford et al. 2019) exactly as Hugging Face's GPT2LMHeadModel computes it: token plus
@@ -33,6 +34,8 @@ public final class Gpt2Model extends Module {
     private final List<Gpt2Block> blocks;
     private final LayerNorm lnF;
     private final Dropout dropout;
+    private UnaryOperator<Tensor> headInputTransform;
+    private UnaryOperator<Tensor> headWeightTransform;
 
     /** A FLOAT32 model with GPT-2's initialization drawn from {@code rng}. */
     public Gpt2Model(Gpt2Config config, Rng rng) {
@@ -115,11 +118,42 @@ public final class Gpt2Model extends Module {
         return dropout.apply(wte.lookup(ids).add(wpe.lookup(positions)), isTraining());
     }
 
-    /** Logits [B, T, vocab] from the residual stream leaving the last block: ln_f, then x wte^T. */
+    /**
+     * Logits [B, T, vocab] from the residual stream leaving the last block: ln_f, then x wte^T (with
+     * the transforms of {@link #setHeadTransforms}, if any: f(x) g(wte)^T). Every logit this model
+     * computes, with or without a KV cache, goes through here.
+     */
     public Tensor head(Tensor hidden) {
         int b = hidden.size(0), t = hidden.size(1);
-        Tensor x = lnF.forward(hidden);
-        return x.reshape(b * t, config.nEmbd()).matmul(wte.weight().mT()).reshape(b, t, config.vocabSize());
+        Tensor x = lnF.forward(hidden).reshape(b * t, config.nEmbd());
+        if (headInputTransform != null) x = headInputTransform.apply(x);
+        Tensor w = headWeightTransform == null ? wte.weight() : headWeightTransform.apply(wte.weight());
+        return x.matmul(w.mT()).reshape(b, t, config.vocabSize());
+    }
+
+    /**
+     * The lm head's weight as stored: the token embedding wte.weight [vocab, C] (tied), without any
+     * head transform.
+     */
+    public Tensor headWeight() {
+        return wte.weight();
+    }
+
+    /**
+     * Hooks for experiments that change how the lm head computes without changing the parameters
+     * (fake quantization), like {@link Conv1D#setTransforms}: logits = f(x) g(wte)^T. {@code input}
+     * maps the ln_f output, flattened to [B*T, C], to the same shape; {@code weight} maps wte.weight
+     * [vocab, C] to the same shape, for the head only: the embedding lookup keeps reading the
+     * untransformed wte. Null removes a hook.
+     */
+    public void setHeadTransforms(UnaryOperator<Tensor> input, UnaryOperator<Tensor> weight) {
+        this.headInputTransform = input;
+        this.headWeightTransform = weight;
+    }
+
+    /** Whether a head input or weight transform is installed. */
+    public boolean hasHeadTransforms() {
+        return headInputTransform != null || headWeightTransform != null;
     }
 
     /** Logits [B, T, vocab] for token ids (INT32 [B, T], 1 &lt;= T &lt;= context length). */

@@ -39,4 +39,31 @@ class Gpt2HooksTest {
         }
         assertArrayEquals(plain, layer.forward(x).toDoubleArray(), 0.0);
     }
+
+    @Test
+    void headTransformsApplyToTheHeadOnly() {
+        Gpt2Model model = new Gpt2Model(Gpt2ModelTest.TINY, new Rng(3), DType.FLOAT64);
+        model.eval();
+        Tensor ids = Gpt2ModelTest.randomIds(new Rng(4), 23, 2, 5);
+        double[] plain = model.logits(ids).toDoubleArray(), embedded = model.embed(ids).toDoubleArray();
+        java.util.List<int[]> seen = new java.util.ArrayList<>();
+        // doubling the input and halving the weight leaves x wte^T unchanged; halving the weight alone halves it
+        model.setHeadTransforms(x -> { seen.add(x.shape()); return x.mul(2.0); }, w -> { seen.add(w.shape()); return w.mul(0.5); });
+        assertTrue(model.hasHeadTransforms());
+        assertArrayEquals(plain, model.logits(ids).toDoubleArray(), 1e-12);
+        int c = Gpt2ModelTest.TINY.nEmbd(), v = Gpt2ModelTest.TINY.vocabSize();
+        assertArrayEquals(new int[]{2 * 5, c}, seen.get(0), "the input is ln_f's output as [B*T, C]");
+        assertArrayEquals(new int[]{v, c}, seen.get(1), "the weight is wte [vocab, C]");
+        model.setHeadTransforms(null, w -> w.mul(0.5));
+        double[] halved = model.logits(ids).toDoubleArray();
+        for (int i = 0; i < plain.length; i++) assertEquals(plain[i] / 2, halved[i], 1e-12);
+        // the embedding lookup reads wte as stored, and the cached path goes through the head too
+        assertArrayEquals(embedded, model.embed(ids).toDoubleArray(), 0.0);
+        KvCache cache = model.newCache(2);
+        double[] cached = model.logits(ids, cache).toDoubleArray();
+        assertArrayEquals(halved, cached, 1e-12);
+        model.setHeadTransforms(null, null);
+        assertFalse(model.hasHeadTransforms());
+        assertArrayEquals(plain, model.logits(ids).toDoubleArray(), 0.0);
+    }
 }

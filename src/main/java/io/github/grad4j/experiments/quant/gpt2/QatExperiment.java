@@ -27,10 +27,13 @@ public final class QatExperiment {
     private QatExperiment() {
     }
 
-    /** The grid and budget. */
+    /**
+     * The grid and budget; {@code lmHead}: also quantize the lm head (its input per tensor, the tied
+     * wte per vocabulary row), see {@link QuantSpec#quantizeLmHead()}.
+     */
     public record Settings(List<BitSetting> bits, List<Parameterization> parameterizations, List<Double> lrs, QuantMode mode,
                            Calibration calibration, QatTraining.Settings training, int calibrationBatches,
-                           LmEval.Windows eval, long seed) {
+                           LmEval.Windows eval, long seed, boolean lmHead) {
     }
 
     /** One cell of the grid. */
@@ -44,6 +47,7 @@ public final class QatExperiment {
         Files.createDirectories(out);
         double fp = LmEval.perplexity((x, y) -> QuantizedGpt2.lmLoss(base, x, y), eval, s.eval());
         log.printf("FP perplexity %.2f%n", fp);
+        if (s.lmHead()) log.println("quantizing the lm head too (input per tensor, tied wte per vocabulary row)");
         List<Tensor> calib = new ArrayList<>();
         for (int i = 0; i < s.calibrationBatches(); i++) {
             calib.add(train.window(i, s.calibrationBatches(), s.training().batch(), s.training().context()).inputs());
@@ -51,7 +55,7 @@ public final class QatExperiment {
         List<Row> rows = new ArrayList<>();
         for (BitSetting bits : s.bits()) {
             for (Parameterization p : s.parameterizations()) {
-                QuantSpec spec = new QuantSpec(bits, p, s.calibration(), false);
+                QuantSpec spec = new QuantSpec(bits, p, s.calibration(), false, s.lmHead());
                 QuantizedGpt2 ptq = new QuantizedGpt2(SmallGpt2.copy(base), spec);
                 ptq.calibrate(calib);
                 double ptqPpl = LmEval.perplexity(ptq::loss, eval, s.eval());
@@ -78,15 +82,15 @@ public final class QatExperiment {
     }
 
     private static void write(List<Row> rows, Settings s, Path out) throws IOException {
-        CsvWriter csv = new CsvWriter("bits", "parameterization", "mode", "lr", "fp_ppl", "ptq_ppl", "qat_ppl", "diverged",
-                "first_loss", "last_loss", "seconds");
+        CsvWriter csv = new CsvWriter("bits", "parameterization", "mode", "lm_head", "lr", "fp_ppl", "ptq_ppl", "qat_ppl",
+                "diverged", "first_loss", "last_loss", "seconds");
         CsvWriter losses = new CsvWriter("bits", "parameterization", "lr", "step", "loss");
         MarkdownTable table = new MarkdownTable("bits", "parameterization", "lr", "FP ppl", "PTQ ppl", s.mode() + " ppl", "stable");
         for (Row r : rows) {
             double first = r.losses().length > 0 ? r.losses()[0] : Double.NaN;
             double last = r.losses().length > 0 ? r.losses()[r.losses().length - 1] : Double.NaN;
-            csv.row(r.bits().label(), r.p().cliName(), s.mode().cliName(), r.lr(), r.fpPpl(), r.ptqPpl(), r.qatPpl(), r.diverged(),
-                    first, last, r.seconds());
+            csv.row(r.bits().label(), r.p().cliName(), s.mode().cliName(), s.lmHead(), r.lr(), r.fpPpl(), r.ptqPpl(), r.qatPpl(),
+                    r.diverged(), first, last, r.seconds());
             for (int i = 0; i < r.losses().length; i++) losses.row(r.bits().label(), r.p().cliName(), r.lr(), i, r.losses()[i]);
             table.row(r.bits().label(), r.p().cliName(), r.lr(), r.fpPpl(), r.ptqPpl(), r.qatPpl(), r.diverged() ? "diverged" : "yes");
         }
@@ -96,7 +100,9 @@ public final class QatExperiment {
         report.heading(1, "GPT-2 QAT: parameterizations x bit settings").paragraph("mode " + s.mode() + ", calibration "
                 + s.calibration() + ", " + s.training().steps() + " steps of batch " + s.training().batch() + " x "
                 + s.training().context() + ", weight lr " + s.training().weightLr() + ", seed " + s.seed()
-                + "; perplexity on " + s.eval().count() + " evenly spaced batches of the held-out text.").table(table);
+                + "; perplexity on " + s.eval().count() + " evenly spaced batches of the held-out text. Quantized: the four "
+                + "linear layers of every block" + (s.lmHead() ? " and the lm head (its input per tensor, the tied wte per "
+                + "vocabulary row)" : "; the lm head is in full precision") + ".").table(table);
         // bar chart: best learning rate per (bits, parameterization), next to PTQ
         List<String> cats = new ArrayList<>();
         List<Double> ptq = new ArrayList<>(), best = new ArrayList<>();

@@ -19,9 +19,11 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
- * A GPT-2 with fake quantization at every linear layer (the four Conv1D of each block).
+ * A GPT-2 with fake quantization at every linear layer (the four Conv1D of each block), and
+ * optionally at the lm head.
  *
  * <p><b>Sites.</b> In each block {@code h.i}, the layers {@code attn.c_attn}, {@code attn.c_proj},
  * {@code mlp.c_fc} and {@code mlp.c_proj} compute y = Q_a(x) Q_w(W) + b:
@@ -35,25 +37,35 @@ import java.util.Map;
  *     operands an integer GEMM would read; the bias stays in float (it is added to the
  *     accumulator at higher precision).</li>
  * </ul>
- * Not quantized: embeddings, LayerNorms, the attention products q k^T and softmax v (activation-
- * activation products, usually kept at higher precision), the residual additions and the lm head
- * (the tied wte matmul) — it is the largest layer of a small-vocabulary model and the paper's
- * experiments concern the block layers.
+ * <b>The lm head</b> (only with {@link QuantSpec#quantizeLmHead()}): the site {@code lm_head}
+ * computes logits = Q_a(ln_f(h)) Q_w(wte)^T, its input [B*T, C] per tensor and the tied weight
+ * wte [vocab, C] per output channel, i.e. per vocabulary row (channel axis 0). Only the head reads
+ * the quantized wte (through {@link Gpt2Model#setHeadTransforms}); the embedding lookup stays in
+ * full precision, and in training wte gets gradients through both uses. Off by default: it is the
+ * largest layer of a small-vocabulary model, LLM quantization work usually keeps it in higher
+ * precision, and the paper's experiments concern the block layers.
+ *
+ * <p>Not quantized: embeddings, LayerNorms, the attention products q k^T and softmax v (activation-
+ * activation products, usually kept at higher precision), the residual additions and, by default,
+ * the lm head.
  *
  * <p><b>Names.</b> The wrapped model is the child {@code model} (so its parameters are
  * {@code model.h.0.attn.c_attn.weight}, ...); each site is the child
  * {@code sites.h.<i>.<attn|mlp>.<layer>} holding the quantizers {@code weight} and {@code input}
  * (e.g. {@code sites.h.0.attn.c_attn.input.thetaMax}) and, with a Quadapter, the per-channel
- * scale {@code alpha}. Quantizers are created by {@link #calibrate}; to restore a checkpoint,
- * calibrate on any data (which creates quantizers of the right shapes) and then
- * {@code loadStateDict}.
+ * scale {@code alpha}; the lm head's site is {@code sites.lm_head} ({@code sites.lm_head.input.thetaMax},
+ * {@code sites.lm_head.weight.thetaMax}, ...) and never gets an adapter. Quantizers are created by
+ * {@link #calibrate}; to restore a checkpoint, calibrate on any data (which creates quantizers of
+ * the right shapes) and then {@code loadStateDict}.
  *
- * <p>The model's Conv1D layers get input and weight transforms installed; {@link #detach()} removes
- * them again.
+ * <p>The model's Conv1D layers (and, with the lm head, the model's head) get input and weight
+ * transforms installed; {@link #detach()} removes them again.
  */
 public final class QuantizedGpt2 extends Module {
     /** The four quantized layers of each block, relative to the block. */
     public static final List<String> LAYERS_IN_BLOCK = List.of("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj");
+    /** The name (and {@link Site#layerPath()}) of the lm head's site, present only with {@link QuantSpec#quantizeLmHead()}. */
+    public static final String LM_HEAD = "lm_head";
 
     private final Gpt2Model model;
     private final QuantSpec spec;
@@ -61,7 +73,10 @@ public final class QuantizedGpt2 extends Module {
     private boolean quantizationEnabled = true;
     private boolean calibrated;
 
-    /** Wraps {@code model} (shared, not copied) and installs a site on every block linear layer. */
+    /**
+     * Wraps {@code model} (shared, not copied) and installs a site on every block linear layer, and
+     * on the lm head when {@code spec.quantizeLmHead()}.
+     */
     public QuantizedGpt2(Gpt2Model model, QuantSpec spec) {
         this.model = registerModule("model", model);
         this.spec = spec;
@@ -75,10 +90,16 @@ public final class QuantizedGpt2 extends Module {
                     throw new IllegalStateException("h." + i + "." + layerPath + " is not a Conv1D");
                 }
                 String name = "h." + i + "." + layerPath;
-                Site site = root.path("h", Integer.toString(i), parts[0]).add(parts[1], new Site(this, name, i, layerPath, conv));
+                Site site = root.path("h", Integer.toString(i), parts[0]).add(parts[1],
+                        new Site(this, name, i, layerPath, new ConvTarget(conv)));
                 sites.put(name, site);
-                conv.setTransforms(site::transformInput, site::transformWeight);
+                site.install();
             }
+        }
+        if (spec.quantizeLmHead()) {
+            Site site = root.add(LM_HEAD, new Site(this, LM_HEAD, -1, LM_HEAD, new HeadTarget(model)));
+            sites.put(LM_HEAD, site);
+            site.install();
         }
     }
 
@@ -90,7 +111,7 @@ public final class QuantizedGpt2 extends Module {
         return spec;
     }
 
-    /** Every site by name ("h.0.attn.c_attn"), in block order. */
+    /** Every site by name ("h.0.attn.c_attn"), in block order, then "lm_head" if the head is quantized. */
     public Map<String, Site> sites() {
         return Collections.unmodifiableMap(sites);
     }
@@ -129,9 +150,9 @@ public final class QuantizedGpt2 extends Module {
         return calibrated;
     }
 
-    /** Removes the transforms from the wrapped model's layers: it computes in full precision again. */
+    /** Removes the transforms from the wrapped model's layers (and head): it computes in full precision again. */
     public void detach() {
-        for (Site s : sites.values()) s.layer.setTransforms(null, null);
+        for (Site s : sites.values()) s.target.setTransforms(null, null);
     }
 
     // ---------------------------------------------------------------- calibration
@@ -139,7 +160,7 @@ public final class QuantizedGpt2 extends Module {
     /**
      * Creates every quantizer with ranges from data: the inputs each site sees on {@code batches}
      * (token ids, INT32 [B, T]) with quantization off, per tensor; the (adapter-scaled) weights per
-     * output channel. Can be called once.
+     * output channel (a Conv1D weight's columns, the lm head's vocabulary rows). Can be called once.
      */
     public void calibrate(List<Tensor> batches) {
         if (calibrated) throw new IllegalStateException("QuantizedGpt2: already calibrated");
@@ -155,8 +176,10 @@ public final class QuantizedGpt2 extends Module {
             try (GradMode.Scope ignored = GradMode.noGrad()) {
                 w = s.scaledWeight().detach();
             }
-            QuantConfig wConfig = new QuantConfig(spec.bits().weightBits(), 1, p.defaultZeroPointRounding(), spec.lsqGradScale());
-            s.setQuantizers(input, make(p, wConfig, spec.calibration().range(w, 1, wConfig.bits()), RangeInit.dataExtremes(w, 1)));
+            int axis = s.target.outputAxis();
+            QuantConfig wConfig = new QuantConfig(spec.bits().weightBits(), axis, p.defaultZeroPointRounding(), spec.lsqGradScale());
+            s.setQuantizers(input, make(p, wConfig, spec.calibration().range(w, axis, wConfig.bits()),
+                    RangeInit.dataExtremes(w, axis)));
         }
         calibrated = true;
     }
@@ -188,7 +211,7 @@ public final class QuantizedGpt2 extends Module {
         for (Site s : sites.values()) {
             List<Tensor> parts = s.captured;
             s.captured = null;
-            int width = s.layer.inFeatures(), rows = 0;
+            int width = s.target.inFeatures(), rows = 0;
             for (Tensor t : parts) rows += t.numel() / width;
             double[] all = new double[rows * width];
             int at = 0;
@@ -310,45 +333,112 @@ public final class QuantizedGpt2 extends Module {
     }
 
     /**
+     * What a site quantizes: a product f(x) g(W) whose input and weight can be transformed, with the
+     * input's channels along one axis of W and the outputs along the other.
+     */
+    private interface Target {
+        /** Width of the input: the summed axis of the product. */
+        int inFeatures();
+
+        /** The weight as stored. */
+        Tensor weight();
+
+        /** The weight's output-channel axis (the other axis holds the input channels). */
+        int outputAxis();
+
+        void setTransforms(UnaryOperator<Tensor> input, UnaryOperator<Tensor> weight);
+    }
+
+    /** A block's Conv1D: W [in, out], outputs along axis 1. */
+    private record ConvTarget(Conv1D layer) implements Target {
+        public int inFeatures() {
+            return layer.inFeatures();
+        }
+
+        public Tensor weight() {
+            return layer.namedParameters().get("weight");
+        }
+
+        public int outputAxis() {
+            return 1;
+        }
+
+        public void setTransforms(UnaryOperator<Tensor> input, UnaryOperator<Tensor> weight) {
+            layer.setTransforms(input, weight);
+        }
+    }
+
+    /** The lm head: logits = x wte^T with wte [vocab, C], outputs (vocabulary rows) along axis 0. */
+    private record HeadTarget(Gpt2Model model) implements Target {
+        public int inFeatures() {
+            return model.config().nEmbd();
+        }
+
+        public Tensor weight() {
+            return model.headWeight();
+        }
+
+        public int outputAxis() {
+            return 0;
+        }
+
+        public void setTransforms(UnaryOperator<Tensor> input, UnaryOperator<Tensor> weight) {
+            model.setHeadTransforms(input, weight);
+        }
+    }
+
+    /**
      * One quantized linear layer: y = Q_a(alpha x) Q_w(W / alpha) + b, where alpha (a per-input-
-     * channel scale, only with a Quadapter) divides the rows of W. Without quantization the alphas
-     * cancel exactly in real arithmetic.
+     * channel scale, only with a Quadapter) divides the input-channel slices of W (the rows of a
+     * Conv1D weight). Without quantization the alphas cancel exactly in real arithmetic. The lm
+     * head's site computes Q_a(x) Q_w(wte)^T the same way, with wte's rows as output channels.
      */
     public static final class Site extends Module {
         private final QuantizedGpt2 owner;
         private final String name;
         private final int block;
         private final String layerPath;
-        private final Conv1D layer;
+        private final Target target;
         private Quantizer inputQuantizer;
         private Quantizer weightQuantizer;
         private boolean hasAlpha;
         private List<Tensor> captured;
 
-        Site(QuantizedGpt2 owner, String name, int block, String layerPath, Conv1D layer) {
+        private Site(QuantizedGpt2 owner, String name, int block, String layerPath, Target target) {
             this.owner = owner;
             this.name = name;
             this.block = block;
             this.layerPath = layerPath;
-            this.layer = layer;
+            this.target = target;
         }
 
-        /** "h.0.attn.c_attn". */
+        /** "h.0.attn.c_attn", or "lm_head". */
         public String name() {
             return name;
         }
 
+        /** The block index, or -1 for the lm head. */
         public int block() {
             return block;
         }
 
-        /** "attn.c_attn", "attn.c_proj", "mlp.c_fc" or "mlp.c_proj". */
+        /** "attn.c_attn", "attn.c_proj", "mlp.c_fc" or "mlp.c_proj"; "lm_head" for the lm head. */
         public String layerPath() {
             return layerPath;
         }
 
+        /** Whether this is the lm head's site rather than a block layer's. */
+        public boolean isLmHead() {
+            return target instanceof HeadTarget;
+        }
+
+        /** The quantized Conv1D, or null for the lm head. */
         public Conv1D layer() {
-            return layer;
+            return target instanceof ConvTarget c ? c.layer() : null;
+        }
+
+        private void install() {
+            target.setTransforms(this::transformInput, this::transformWeight);
         }
 
         /**
@@ -361,7 +451,10 @@ public final class QuantizedGpt2 extends Module {
             return inputQuantizer;
         }
 
-        /** The per-output-channel quantizer of the weight (null before calibration). */
+        /**
+         * The per-output-channel quantizer of the weight (null before calibration): channel axis 1 of
+         * a Conv1D weight [in, out], axis 0 (one range per vocabulary row) of the lm head's wte [vocab, C].
+         */
         public Quantizer weightQuantizer() {
             return weightQuantizer;
         }
@@ -378,8 +471,14 @@ public final class QuantizedGpt2 extends Module {
         /** Adds a per-input-channel scale alpha, initialised to 1. */
         void addAdapter() {
             if (hasAlpha) throw new IllegalStateException(name + " already has an adapter");
-            registerParameter("alpha", Tensor.ones(owner.model.dtype(), layer.inFeatures()));
+            registerParameter("alpha", Tensor.ones(owner.model.dtype(), target.inFeatures()));
             hasAlpha = true;
+        }
+
+        /** alpha shaped to divide the weight's input-channel slices: [in, 1] for Conv1D, [1, in] for the head. */
+        private Tensor alphaForWeight() {
+            int in = target.inFeatures();
+            return target.outputAxis() == 1 ? param("alpha").reshape(in, 1) : param("alpha").reshape(1, in);
         }
 
         private void setQuantizers(Quantizer input, Quantizer weight) {
@@ -389,20 +488,20 @@ public final class QuantizedGpt2 extends Module {
 
         Tensor transformInput(Tensor x) {
             if (hasAlpha) x = x.mul(param("alpha"));
-            if (captured != null) captured.add(x.detach().reshape(-1, layer.inFeatures()));
+            if (captured != null) captured.add(x.detach().reshape(-1, target.inFeatures()));
             if (!owner.quantizationEnabled || inputQuantizer == null) return x;
             return inputQuantizer.forward(x.reshape(-1, 1)).reshape(x.shape());
         }
 
         Tensor transformWeight(Tensor w) {
-            if (hasAlpha) w = w.div(param("alpha").reshape(layer.inFeatures(), 1));
+            if (hasAlpha) w = w.div(alphaForWeight());
             return owner.quantizationEnabled && weightQuantizer != null ? weightQuantizer.forward(w) : w;
         }
 
-        /** W / alpha (rows), the weight the quantizer sees. */
+        /** W / alpha (input-channel slices), the weight the quantizer sees. */
         Tensor scaledWeight() {
-            Tensor w = layer.namedParameters().get("weight");
-            return hasAlpha ? w.div(param("alpha").reshape(layer.inFeatures(), 1)) : w;
+            Tensor w = target.weight();
+            return hasAlpha ? w.div(alphaForWeight()) : w;
         }
     }
 }

@@ -102,4 +102,27 @@ class QuadapterTest {
         QatTraining.train(q, QuantMode.RANGES, true, randomText(8, 500), new QatTraining.Settings(2, 2, 8, 1e-2, 0, 0), new Rng(4));
         for (var e : q.modelParameters().entrySet()) assertArrayEquals(weights.get(e.getKey()), e.getValue().toDoubleArray(), 0.0);
     }
+
+    @Test
+    void adaptersIgnoreTheLmHeadAndFoldingKeepsItsQuantizers() {
+        QuantizedGpt2 q = calibratedWithHead(tinyModel(6), new BitSetting(4, 4), Parameterization.MIN_MAX);
+        Quadapter.attach(q);
+        assertEquals(List.of("h.0.attn.c_attn", "h.0.mlp.c_fc", "h.1.attn.c_attn", "h.1.mlp.c_fc"), Quadapter.adapterSites(q));
+        assertFalse(q.site("lm_head").hasAdapter());
+        assertEquals(4, q.adapterParameters().size());
+        randomizeAlphas(q, 7);
+        // block calibration trains only block parameters: the head's ranges stay where calibration put them
+        Map<String, double[]> head = new java.util.LinkedHashMap<>();
+        q.rangeParameters().forEach((k, v) -> { if (k.startsWith("sites.lm_head.")) head.put(k, v.toDoubleArray()); });
+        assertEquals(4, head.size());
+        QatTraining.calibrateBlocks(q, randomText(7, 500), new QatTraining.Settings(2, 2, 8, 1e-2, 0, 0), new Rng(3));
+        head.forEach((k, v) -> assertArrayEquals(v, q.rangeParameters().get(k).toDoubleArray(), 0.0, k));
+        // the folded model has the lm head site too, with copies of its quantizers, and the same outputs
+        Tensor ids = batches(randomText(9, 200), 1).get(0);
+        QuantizedGpt2 folded = Quadapter.fold(q);
+        assertTrue(folded.sites().containsKey("lm_head"));
+        assertArrayEquals(q.site("lm_head").weightQuantizer().scale().toDoubleArray(),
+                folded.site("lm_head").weightQuantizer().scale().toDoubleArray(), 0.0);
+        assertArrayEquals(q.logits(ids).toDoubleArray(), folded.logits(ids).toDoubleArray(), 1e-9);
+    }
 }

@@ -2,11 +2,15 @@ package io.github.grad4j.experiments.quant.gpt2;
 
 import io.github.grad4j.autograd.GradMode;
 import io.github.grad4j.backend.DType;
+import io.github.grad4j.experiments.gpt2.Gpt2Block;
 import io.github.grad4j.experiments.gpt2.Gpt2Config;
 import io.github.grad4j.experiments.gpt2.Gpt2Model;
+import io.github.grad4j.experiments.gpt2.KvCache;
 import io.github.grad4j.experiments.gpt2.TokenDataset;
 import io.github.grad4j.experiments.quant.Parameterization;
 import io.github.grad4j.experiments.quant.Quantizer;
+import io.github.grad4j.nn.LayerNorm;
+import io.github.grad4j.ops.Functional;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -56,6 +60,20 @@ class QuantizedGpt2Test {
         QuantizedGpt2 q = new QuantizedGpt2(m, QuantSpec.of(bits, p));
         q.calibrate(batches(randomText(5, 400), 2));
         return q;
+    }
+
+    /** Like {@link #calibrated}, with the lm head quantized too. */
+    static QuantizedGpt2 calibratedWithHead(Gpt2Model m, BitSetting bits, Parameterization p) {
+        QuantizedGpt2 q = new QuantizedGpt2(m, QuantSpec.of(bits, p).withLmHead(true));
+        q.calibrate(batches(randomText(5, 400), 2));
+        return q;
+    }
+
+    /** The residual stream leaving the last block (through the installed block sites). */
+    static Tensor lastHidden(Gpt2Model m, Tensor ids) {
+        Tensor x = m.embed(ids);
+        for (Gpt2Block b : m.blocks()) x = b.forward(x);
+        return x;
     }
 
     static double maxAbsDiff(double[] a, double[] b) {
@@ -264,5 +282,165 @@ class QuantizedGpt2Test {
         } finally {
             io.github.grad4j.tensor.Backends.setDefault(saved);
         }
+    }
+
+    // ---------------------------------------------------------------- the optional lm head site
+
+    @Test
+    void lmHeadIsOffByDefaultAndASiteOfItsOwnWhenOn() {
+        assertFalse(QuantSpec.of(new BitSetting(8, 8), Parameterization.MIN_MAX).quantizeLmHead());
+        Gpt2Model plainModel = tinyModel(10);
+        calibrated(plainModel, new BitSetting(8, 8), Parameterization.MIN_MAX);
+        assertFalse(plainModel.hasHeadTransforms());
+        Gpt2Model m = tinyModel(10);
+        QuantizedGpt2 q = calibratedWithHead(m, new BitSetting(8, 8), Parameterization.MIN_MAX);
+        assertTrue(q.spec().quantizeLmHead());
+        assertTrue(m.hasHeadTransforms());
+        assertEquals(List.of("h.0.attn.c_attn", "h.0.attn.c_proj", "h.0.mlp.c_fc", "h.0.mlp.c_proj",
+                "h.1.attn.c_attn", "h.1.attn.c_proj", "h.1.mlp.c_fc", "h.1.mlp.c_proj", "lm_head"), new ArrayList<>(q.sites().keySet()));
+        QuantizedGpt2.Site head = q.site(QuantizedGpt2.LM_HEAD);
+        assertTrue(head.isLmHead());
+        assertNull(head.layer());
+        assertEquals(-1, head.block());
+        assertFalse(q.site("h.0.attn.c_attn").isLmHead());
+        assertArrayEquals(new int[]{1, 1}, head.inputQuantizer().paramShape(), "the head's input is per tensor");
+        assertArrayEquals(new int[]{TINY.vocabSize(), 1}, head.weightQuantizer().paramShape(), "wte per vocabulary row");
+        assertEquals(8, head.weightQuantizer().config().bits());
+        assertEquals(0, head.weightQuantizer().config().channelAxis());
+        // the head's input is the ln_f output: C channels
+        assertEquals(TINY.nEmbd(), q.inputChannelRanges(batches(randomText(3, 100), 1)).get("lm_head")[0].length);
+        assertEquals((8 + 1) * 2 * 2, q.rangeParameters().size());
+        for (String n : List.of("sites.lm_head.input.thetaMin", "sites.lm_head.input.thetaMax", "sites.lm_head.weight.thetaMin",
+                "sites.lm_head.weight.thetaMax")) {
+            assertTrue(q.rangeParameters().containsKey(n), n);
+        }
+        q.detach();
+        assertFalse(m.hasHeadTransforms());
+        assertFalse(q.site("h.0.attn.c_attn").layer().hasTransforms());
+    }
+
+    @Test
+    void lmHeadLogitsAreTheQuantizedProductAndTheEmbeddingIsUnaffected() {
+        BitSetting bits = new BitSetting(4, 4);
+        Gpt2Model m = tinyModel(11);
+        Tensor ids = batches(randomText(9, 200), 1).get(0);
+        double[] fp = m.logits(ids).toDoubleArray();
+        double[] embedFp = m.embed(ids).toDoubleArray();
+        QuantizedGpt2 q = calibratedWithHead(m, bits, Parameterization.MIN_MAX);
+        QuantizedGpt2 blocksOnly = calibrated(tinyModel(11), bits, Parameterization.MIN_MAX);
+        double[] logits = q.logits(ids).toDoubleArray();
+
+        // by hand: Q_a(ln_f(h)) Q_w(wte)^T, with h the (block-quantized) stream leaving the last block
+        Tensor h = lastHidden(m, ids);
+        Tensor a = ((LayerNorm) m.children().get("ln_f")).forward(h).reshape(-1, TINY.nEmbd());
+        QuantizedGpt2.Site head = q.site("lm_head");
+        Tensor qa = head.inputQuantizer().forward(a.reshape(-1, 1)).reshape(a.shape());
+        Tensor qw = head.weightQuantizer().forward(m.headWeight());
+        assertArrayEquals(qa.matmul(qw.mT()).toDoubleArray(), logits, 1e-12);
+        // both operands are really quantized, and the logits differ from the unquantized and the blocks-only model's
+        assertTrue(maxAbsDiff(a.toDoubleArray(), qa.toDoubleArray()) > 1e-3);
+        assertTrue(maxAbsDiff(m.headWeight().toDoubleArray(), qw.toDoubleArray()) > 1e-4);
+        assertTrue(maxAbsDiff(fp, logits) > 1e-3);
+        assertTrue(maxAbsDiff(blocksOnly.logits(ids).toDoubleArray(), logits) > 1e-3);
+
+        // the embedding lookup reads the unquantized wte: the stream entering block 0, and so the one leaving
+        // the last block, are those of the model without the head site
+        assertArrayEquals(embedFp, m.embed(ids).toDoubleArray(), 0.0);
+        assertArrayEquals(lastHidden(blocksOnly.model(), ids).toDoubleArray(), h.toDoubleArray(), 0.0);
+
+        // incremental decoding with a KV cache computes its logits through the same quantized head
+        int b = ids.size(0), t = ids.size(1), split = 5;
+        int[] all = ids.toIntArray(), first = new int[b * split], rest = new int[b * (t - split)];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(all, r * t, first, r * split, split);
+            System.arraycopy(all, r * t + split, rest, r * (t - split), t - split);
+        }
+        KvCache cache = m.newCache(b);
+        m.logits(Tensor.ofInts(first, b, split), cache);
+        double[] cached = m.logits(Tensor.ofInts(rest, b, t - split), cache).toDoubleArray();
+        int v = TINY.vocabSize();
+        double[] expected = new double[cached.length];
+        for (int r = 0; r < b; r++) System.arraycopy(logits, (r * t + split) * v, expected, r * (t - split) * v, (t - split) * v);
+        assertArrayEquals(expected, cached, 1e-9);
+
+        // quantization off: the full-precision model, exactly
+        q.setQuantizationEnabled(false);
+        assertArrayEquals(fp, q.logits(ids).toDoubleArray(), 0.0);
+    }
+
+    @Test
+    void gradientsReachWteThroughBothUsesAndTheHeadRanges() {
+        QuantizedGpt2 q = calibratedWithHead(tinyModel(12), new BitSetting(4, 8), Parameterization.MIN_MAX);
+        Gpt2Model m = q.model();
+        TokenDataset.Batch batch = randomText(6, 500).window(0, 1, 2, 8);
+        Tensor ids = batch.inputs(), targets = batch.targets();
+        Tensor wte = m.headWeight();
+        q.loss(ids, targets).backward();
+        double[] both = wte.grad().toDoubleArray();
+        for (String n : List.of("input.thetaMin", "input.thetaMax", "weight.thetaMin", "weight.thetaMax")) {
+            Tensor g = q.rangeParameters().get("sites.lm_head." + n).grad();
+            assertNotNull(g, n);
+            assertTrue(java.util.Arrays.stream(g.toDoubleArray()).allMatch(Double::isFinite), n);
+            assertTrue(java.util.Arrays.stream(g.toDoubleArray()).anyMatch(x -> x != 0), n + " has an all-zero gradient");
+        }
+        // the head's use alone: the same loss with the embedding cut out of the graph
+        q.zeroGrad();
+        Tensor x = m.embed(ids).detach();
+        for (Gpt2Block blk : m.blocks()) x = blk.forward(x);
+        int n = ids.numel(), v = TINY.vocabSize(), c = TINY.nEmbd();
+        Functional.crossEntropy(m.head(x).reshape(n, v), targets.reshape(n), Gpt2Model.IGNORE_INDEX, Functional.Reduction.MEAN)
+                .backward();
+        double[] headOnly = wte.grad().toDoubleArray();
+        java.util.Set<Integer> present = new java.util.HashSet<>();
+        for (int id : ids.toIntArray()) present.add(id);
+        assertTrue(present.size() < v, "some tokens must be absent from the batch");
+        for (int row = 0; row < v; row++) {
+            double head = 0, embedding = 0;
+            for (int j = 0; j < c; j++) {
+                assertTrue(Double.isFinite(both[row * c + j]));
+                head = Math.max(head, Math.abs(headOnly[row * c + j]));
+                embedding = Math.max(embedding, Math.abs(both[row * c + j] - headOnly[row * c + j]));
+            }
+            assertTrue(head > 0, "row " + row + " gets no gradient through the head");
+            if (present.contains(row)) assertTrue(embedding > 1e-12, "token " + row + " gets no gradient through the embedding");
+            else assertEquals(0, embedding, 1e-15, "token " + row + " is not in the batch");
+        }
+
+        // and in full QAT the head's ranges and wte get finite gradients and move
+        q.zeroGrad();
+        Map<String, double[]> before = snapshot(q.rangeParameters());
+        QatTraining.Log log = QatTraining.train(q, QuantMode.FULL, false, randomText(6, 500),
+                new QatTraining.Settings(2, 2, 8, 1e-3, 1e-3, 0), new Rng(1));
+        assertFalse(log.diverged());
+        assertTrue(java.util.Arrays.stream(wte.grad().toDoubleArray()).allMatch(Double::isFinite));
+        for (var e : q.rangeParameters().entrySet()) {
+            if (!e.getKey().startsWith("sites.lm_head.")) continue;
+            assertNotNull(e.getValue().grad(), e.getKey());
+            assertTrue(java.util.Arrays.stream(e.getValue().grad().toDoubleArray()).allMatch(Double::isFinite), e.getKey());
+            assertTrue(maxAbsDiff(before.get(e.getKey()), e.getValue().toDoubleArray()) > 0, e.getKey() + " did not move");
+        }
+    }
+
+    @Test
+    void stateDictOfALmHeadModelIncludesItsSite() {
+        QuantizedGpt2 q = calibratedWithHead(tinyModel(13), new BitSetting(4, 8), Parameterization.SCALE_OFFSET);
+        QatTraining.train(q, QuantMode.FULL, false, randomText(6, 500), new QatTraining.Settings(2, 2, 8, 1e-2, 1e-3, 0), new Rng(2));
+        Map<String, Tensor> state = q.stateDict();
+        for (String n : List.of("sites.lm_head.input.scale", "sites.lm_head.input.offset", "sites.lm_head.weight.scale",
+                "sites.lm_head.weight.offset")) {
+            assertTrue(state.containsKey(n), n);
+        }
+        assertArrayEquals(new int[]{TINY.vocabSize(), 1}, state.get("sites.lm_head.weight.scale").shape());
+        Tensor ids = batches(randomText(9, 200), 1).get(0);
+        QuantizedGpt2 restored = new QuantizedGpt2(tinyModel(99), q.spec());
+        restored.calibrate(batches(randomText(42, 300), 1));
+        assertTrue(maxAbsDiff(q.site("lm_head").inputQuantizer().scale().toDoubleArray(),
+                restored.site("lm_head").inputQuantizer().scale().toDoubleArray()) > 0);
+        restored.loadStateDict(state, true);
+        assertArrayEquals(q.logits(ids).toDoubleArray(), restored.logits(ids).toDoubleArray(), 0.0);
+        // a model without the head site does not silently drop those tensors
+        QuantizedGpt2 noHead = calibrated(tinyModel(99), new BitSetting(4, 8), Parameterization.SCALE_OFFSET);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> noHead.loadStateDict(state, true)).getMessage()
+                .contains("sites.lm_head."));
     }
 }
