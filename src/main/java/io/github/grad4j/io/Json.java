@@ -7,29 +7,67 @@ import java.util.Map;
 
 /**
  * A small, strict JSON reader and writer for the engine's own files (safetensors headers,
- * config.json). Objects become LinkedHashMap (key order kept), arrays ArrayList, numbers Double
- * or Long (integers without fraction or exponent), plus String, Boolean and null.
+ * config.json, GPT-2's encoder.json). Objects become LinkedHashMap (key order kept), arrays
+ * ArrayList, numbers Double or Long (integers without fraction or exponent), plus String,
+ * Boolean and null.
+ *
+ * <p>The reader accepts exactly RFC 8259 JSON text: no leading zeros, no trailing commas, only
+ * the standard escapes, no unescaped control characters in strings. On top of the RFC it rejects
+ * objects that repeat a key and strings holding a lone UTF-16 surrogate (escaped or raw); an
+ * escaped surrogate pair such as {@code "\\ud83d\\ude00"} becomes the one code point it spells.
+ * A leading byte order mark (U+FEFF) is skipped, as RFC 8259 section 8.1 allows. Integers
+ * outside the range of a {@code long} are rejected rather than rounded. Malformed input throws
+ * an {@link IllegalArgumentException} whose message names the source (when given), the line and
+ * column (both counted from 1, columns in UTF-16 chars) and what was expected there.
  */
 public final class Json {
     private final String text;
+    private final String sourceName;
     private int pos;
 
-    private Json(String text) {
+    private Json(String text, String sourceName) {
         this.text = text;
+        this.sourceName = sourceName;
     }
 
-    /** Parses one JSON value; throws IllegalArgumentException with the position on malformed input. */
+    /** Parses one JSON value; throws IllegalArgumentException with the line and column on malformed input. */
     public static Object parse(String text) {
-        Json p = new Json(text);
+        return parse(text, null);
+    }
+
+    /**
+     * Parses one JSON value.
+     *
+     * @param text       the whole document
+     * @param sourceName put in front of error messages (usually the file name); may be null
+     * @throws IllegalArgumentException if {@code text} is not exactly one JSON value, with the
+     *                                  line and column of the problem in the message
+     */
+    public static Object parse(String text, String sourceName) {
+        Json p = new Json(text, sourceName);
+        if (text.startsWith("\uFEFF")) p.pos = 1;
         p.skipWhitespace();
         Object v = p.value();
         p.skipWhitespace();
-        if (p.pos != text.length()) throw p.error("unexpected trailing characters");
+        if (p.pos != text.length()) {
+            String after = v instanceof Map ? "the closing '}'" : v instanceof List ? "the closing ']'" : "the value";
+            throw p.error(p.pos, "unexpected content after " + after + ": " + p.describe(p.pos));
+        }
         return v;
     }
 
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("malformed JSON at character " + pos + ": " + what);
+    private IllegalArgumentException error(int at, String what) {
+        int line = 1;
+        int lineStart = text.startsWith("\uFEFF") ? 1 : 0;
+        for (int i = 0; i < at && i < text.length(); i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        int column = at - lineStart + 1;
+        return new IllegalArgumentException((sourceName == null ? "" : sourceName + ": ")
+                + "malformed JSON at line " + line + ", column " + column + ": " + what);
     }
 
     private void skipWhitespace() {
@@ -41,7 +79,7 @@ public final class Json {
     }
 
     private Object value() {
-        if (pos >= text.length()) throw error("unexpected end of input");
+        if (pos >= text.length()) throw error(pos, "expected a value but found end of input");
         char c = text.charAt(pos);
         switch (c) {
             case '{': return object();
@@ -52,12 +90,12 @@ public final class Json {
             case 'n': return literal("null", null);
             default:
                 if (c == '-' || (c >= '0' && c <= '9')) return number();
-                throw error("unexpected character '" + c + "'");
+                throw error(pos, "expected a value but found " + describe(pos));
         }
     }
 
     private Object literal(String word, Object v) {
-        if (!text.startsWith(word, pos)) throw error("expected " + word);
+        if (!text.startsWith(word, pos)) throw error(pos, "expected " + word + " but found " + describe(pos));
         pos += word.length();
         return v;
     }
@@ -66,23 +104,34 @@ public final class Json {
         Map<String, Object> m = new LinkedHashMap<>();
         pos++;
         skipWhitespace();
-        if (peek() == '}') {
+        if (pos < text.length() && text.charAt(pos) == '}') {
             pos++;
             return m;
         }
         while (true) {
             skipWhitespace();
-            if (peek() != '"') throw error("expected a string key");
+            int keyStart = pos;
+            if (pos >= text.length() || text.charAt(pos) != '"') {
+                throw error(pos, "expected '\"' to start a key but found " + describe(pos));
+            }
             String key = string();
             skipWhitespace();
             expect(':');
             skipWhitespace();
-            if (m.containsKey(key)) throw error("duplicate key \"" + key + "\"");
-            m.put(key, value());
+            Object v = value();
+            int before = m.size();
+            m.put(key, v);
+            if (m.size() == before) throw error(keyStart, "duplicate key " + quoteForMessage(key));
             skipWhitespace();
-            char c = next();
-            if (c == '}') return m;
-            if (c != ',') throw error("expected ',' or '}'");
+            if (pos < text.length()) {
+                char c = text.charAt(pos);
+                if (c == ',' || c == '}') {
+                    pos++;
+                    if (c == '}') return m;
+                    continue;
+                }
+            }
+            throw error(pos, "expected ',' or '}' but found " + describe(pos));
         }
     }
 
@@ -90,7 +139,7 @@ public final class Json {
         List<Object> l = new ArrayList<>();
         pos++;
         skipWhitespace();
-        if (peek() == ']') {
+        if (pos < text.length() && text.charAt(pos) == ']') {
             pos++;
             return l;
         }
@@ -98,25 +147,59 @@ public final class Json {
             skipWhitespace();
             l.add(value());
             skipWhitespace();
-            char c = next();
-            if (c == ']') return l;
-            if (c != ',') throw error("expected ',' or ']'");
+            if (pos < text.length()) {
+                char c = text.charAt(pos);
+                if (c == ',' || c == ']') {
+                    pos++;
+                    if (c == ']') return l;
+                    continue;
+                }
+            }
+            throw error(pos, "expected ',' or ']' but found " + describe(pos));
         }
     }
 
+    /** Called with {@code pos} at the opening quote. */
     private String string() {
-        expect('"');
-        StringBuilder sb = new StringBuilder();
+        int open = pos;
+        int start = ++pos;
+        // Fast path: most strings have no escapes, control characters or surrogates.
+        while (pos < text.length()) {
+            char c = text.charAt(pos);
+            if (c == '"') {
+                pos++;
+                return text.substring(start, pos - 1);
+            }
+            if (c == '\\' || c < 0x20 || Character.isSurrogate(c)) break;
+            pos++;
+        }
+        StringBuilder sb = new StringBuilder(pos - start + 16).append(text, start, pos);
         while (true) {
-            if (pos >= text.length()) throw error("unterminated string");
-            char c = text.charAt(pos++);
-            if (c == '"') return sb.toString();
-            if (c < 0x20) throw error("control character in string");
-            if (c != '\\') {
-                sb.append(c);
+            if (pos >= text.length()) throw error(open, "unterminated string (no closing '\"' before end of input)");
+            char c = text.charAt(pos);
+            if (c == '"') {
+                pos++;
+                return sb.toString();
+            }
+            if (c < 0x20) {
+                throw error(pos, String.format("unescaped control character U+%04X in string", (int) c));
+            }
+            if (Character.isHighSurrogate(c) && pos + 1 < text.length() && Character.isLowSurrogate(text.charAt(pos + 1))) {
+                sb.append(c).append(text.charAt(pos + 1));
+                pos += 2;
                 continue;
             }
-            char e = next();
+            if (Character.isSurrogate(c)) {
+                throw error(pos, String.format("lone surrogate U+%04X in string (not half of a surrogate pair)", (int) c));
+            }
+            if (c != '\\') {
+                sb.append(c);
+                pos++;
+                continue;
+            }
+            int escapeStart = pos++;
+            if (pos >= text.length()) throw error(escapeStart, "unterminated escape sequence");
+            char e = text.charAt(pos++);
             switch (e) {
                 case '"': sb.append('"'); break;
                 case '\\': sb.append('\\'); break;
@@ -126,58 +209,130 @@ public final class Json {
                 case 'n': sb.append('\n'); break;
                 case 'r': sb.append('\r'); break;
                 case 't': sb.append('\t'); break;
-                case 'u': {
-                    if (pos + 4 > text.length()) throw error("short \\u escape");
-                    try {
-                        sb.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("bad \\u escape");
-                    }
-                    pos += 4;
-                    break;
-                }
-                default: throw error("bad escape \\" + e);
+                case 'u': appendUnicodeEscape(sb, escapeStart); break;
+                default: throw error(escapeStart, "invalid escape sequence \\" + e);
             }
         }
     }
 
+    /** Called with {@code pos} just after {@code \\u}; a surrogate must come as an escaped pair. */
+    private void appendUnicodeEscape(StringBuilder sb, int escapeStart) {
+        char unit = (char) fourHexDigits(escapeStart);
+        if (Character.isLowSurrogate(unit)) {
+            throw error(escapeStart, String.format("low surrogate \\u%04x without a preceding high surrogate", (int) unit));
+        }
+        if (Character.isHighSurrogate(unit)) {
+            int lowStart = pos;
+            if (!text.startsWith("\\u", pos)) {
+                throw error(escapeStart, String.format("high surrogate \\u%04x not followed by a \\u low surrogate", (int) unit));
+            }
+            pos += 2;
+            char low = (char) fourHexDigits(lowStart);
+            if (!Character.isLowSurrogate(low)) {
+                throw error(escapeStart, String.format(
+                        "high surrogate \\u%04x followed by \\u%04x, which is not a low surrogate", (int) unit, (int) low));
+            }
+            sb.append(unit).append(low);
+            return;
+        }
+        sb.append(unit);
+    }
+
+    private int fourHexDigits(int escapeStart) {
+        if (pos + 4 > text.length()) throw error(escapeStart, "truncated \\u escape (needs four hex digits)");
+        int value = 0;
+        for (int i = 0; i < 4; i++) {
+            char c = text.charAt(pos + i);
+            int digit = c >= '0' && c <= '9' ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                    : -1;
+            if (digit < 0) {
+                throw error(escapeStart, "\\u escape needs four hex digits, found " + quoteForMessage(text.substring(pos, pos + 4)));
+            }
+            value = value * 16 + digit;
+        }
+        pos += 4;
+        return value;
+    }
+
+    /** RFC 8259: {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?}. */
     private Object number() {
         int start = pos;
-        if (peek() == '-') pos++;
-        boolean integral = true;
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
-            if (c >= '0' && c <= '9') pos++;
-            else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-                integral = false;
-                pos++;
-            } else break;
+        boolean negative = text.charAt(pos) == '-';
+        if (negative) pos++;
+        int digitsStart = pos;
+        long magnitude = 0;
+        while (pos < text.length() && isDigit(text.charAt(pos))) {
+            magnitude = magnitude * 10 + (text.charAt(pos) - '0'); // may overflow; only used for <= 18 digits
+            pos++;
         }
+        int digits = pos - digitsStart;
+        if (digits == 0) throw error(pos, "expected a digit after '-' but found " + describe(pos));
+        if (digits > 1 && text.charAt(digitsStart) == '0') {
+            throw error(start, "leading zeros are not allowed in JSON numbers: " + text.substring(start, pos));
+        }
+        boolean integral = true;
+        if (pos < text.length() && text.charAt(pos) == '.') {
+            integral = false;
+            pos++;
+            if (!skipDigits()) throw error(pos, "expected a digit after the decimal point but found " + describe(pos));
+        }
+        if (pos < text.length() && (text.charAt(pos) == 'e' || text.charAt(pos) == 'E')) {
+            integral = false;
+            pos++;
+            if (pos < text.length() && (text.charAt(pos) == '+' || text.charAt(pos) == '-')) pos++;
+            if (!skipDigits()) throw error(pos, "expected a digit in the exponent but found " + describe(pos));
+        }
+        if (!integral) return Double.parseDouble(text.substring(start, pos));
+        if (digits <= 18) return negative ? -magnitude : magnitude;
         String s = text.substring(start, pos);
         try {
-            if (integral) return Long.parseLong(s);
-            return Double.parseDouble(s);
+            return Long.parseLong(s);
         } catch (NumberFormatException ex) {
-            throw error("bad number '" + s + "'");
+            throw error(start, "integer " + s + " does not fit in a 64-bit long");
         }
     }
 
-    private char peek() {
-        if (pos >= text.length()) throw error("unexpected end of input");
-        return text.charAt(pos);
+    private boolean skipDigits() {
+        int from = pos;
+        while (pos < text.length() && isDigit(text.charAt(pos))) pos++;
+        return pos > from;
     }
 
-    private char next() {
-        char c = peek();
-        pos++;
-        return c;
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private void expect(char c) {
-        if (next() != c) {
-            pos--;
-            throw error("expected '" + c + "'");
+        if (pos >= text.length() || text.charAt(pos) != c) {
+            throw error(pos, "expected '" + c + "' but found " + describe(pos));
         }
+        pos++;
+    }
+
+    /** The text at {@code at}, quoted and cut short, or "end of input". */
+    private String describe(int at) {
+        if (at >= text.length()) return "end of input";
+        int end = Math.min(text.length(), at + 12);
+        if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) end--;
+        return quoteForMessage(text.substring(at, end)) + (end < text.length() ? "..." : "");
+    }
+
+    /** Quotes {@code s} for an error message, control characters and lone surrogates escaped. */
+    private static String quoteForMessage(String s) {
+        StringBuilder out = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean pairedSurrogate = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                    || Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+            if (c < 0x20 || c == 0x7F || (Character.isSurrogate(c) && !pairedSurrogate)) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.append('"').toString();
     }
 
     // ---------------------------------------------------------------- writing

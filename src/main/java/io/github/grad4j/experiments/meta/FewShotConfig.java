@@ -130,7 +130,7 @@ public record FewShotConfig(String method, int ways, int shots, int queries, boo
     }
 
     public static FewShotConfig fromJson(String json, String source) {
-        Object parsed = Json.parse(json);
+        Object parsed = Json.parse(json, source);
         if (!(parsed instanceof Map<?, ?> m)) throw new IllegalArgumentException(source + ": expected a JSON object");
         Object config = m.containsKey("config") ? m.get("config") : m;
         if (!(config instanceof Map<?, ?> cm)) throw new IllegalArgumentException(source + ": 'config' is not an object");

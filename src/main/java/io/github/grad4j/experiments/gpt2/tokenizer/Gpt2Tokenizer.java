@@ -1,5 +1,6 @@
 package io.github.grad4j.experiments.gpt2.tokenizer;
 
+import io.github.grad4j.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -145,7 +147,7 @@ public final class Gpt2Tokenizer {
 
     private static Gpt2Tokenizer fromTexts(String encoderJson, String encoderSource,
                                            String vocabBpe, String vocabSource) {
-        Map<String, Integer> parsed = EncoderJsonParser.parseStringToIntObject(encoderJson, encoderSource);
+        Map<String, Integer> parsed = parseEncoderJson(encoderJson, encoderSource);
         if (parsed.isEmpty()) {
             throw new IllegalArgumentException(encoderSource + ": the vocabulary is empty");
         }
@@ -188,6 +190,52 @@ public final class Gpt2Tokenizer {
         }
         MergeTable merges = parseMerges(vocabBpe, vocabSource, idsByText);
         return new Gpt2Tokenizer(bytesById, singleByteIds, merges, endOfText);
+    }
+
+    /**
+     * Reads {@code encoder.json} with {@link Json} and checks its shape: one object whose values
+     * are integers in 0..{@link Integer#MAX_VALUE}. Whether the ids are exactly 0..N-1 is checked
+     * by the caller.
+     *
+     * @return the entries in document order
+     * @throws IllegalArgumentException if the text is not JSON (the message gives line and column),
+     *                                  not an object, or has a value that is not such an integer
+     *                                  (the message names the key); always prefixed by {@code source}
+     */
+    static Map<String, Integer> parseEncoderJson(String json, String source) {
+        Object parsed = Json.parse(json, source);
+        if (!(parsed instanceof Map<?, ?> object)) {
+            throw new IllegalArgumentException(source + ": expected '{', a JSON object of token texts to ids, but the document is "
+                    + describeJsonValue(parsed));
+        }
+        Map<String, Integer> ids = new LinkedHashMap<>(object.size() * 4 / 3 + 1);
+        for (Map.Entry<?, ?> entry : object.entrySet()) {
+            String tokenText = (String) entry.getKey();
+            Object value = entry.getValue();
+            if (!(value instanceof Long id)) {
+                throw new IllegalArgumentException(source + ": token " + quote(tokenText)
+                        + " must have a non-negative integer id, found " + describeJsonValue(value));
+            }
+            if (id < 0) {
+                throw new IllegalArgumentException(source + ": token " + quote(tokenText) + " has the negative id " + id
+                        + "; token ids must be non-negative integers");
+            }
+            if (id > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(source + ": token " + quote(tokenText) + " has the id " + id
+                        + ", which does not fit in an int");
+            }
+            ids.put(tokenText, (int) (long) id);
+        }
+        return ids;
+    }
+
+    private static String describeJsonValue(Object value) {
+        if (value == null) return "null";
+        if (value instanceof Map) return "an object";
+        if (value instanceof List) return "an array";
+        if (value instanceof String s) return "the string " + quote(abbreviate(s));
+        if (value instanceof Double d) return "the number " + d + ", which has a fraction or exponent, not an integer";
+        return String.valueOf(value);
     }
 
     private static byte[] bytesOfTokenText(String tokenText, String encoderSource) {

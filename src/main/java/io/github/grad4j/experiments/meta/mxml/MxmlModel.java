@@ -158,7 +158,7 @@ public final class MxmlModel {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toAbsolutePath() + " (not an MxML folder: " + DESCRIPTION + " is missing)");
         }
-        if (!(Json.parse(Files.readString(file)) instanceof Map<?, ?> map)) {
+        if (!(Json.parse(Files.readString(file), file.toString()) instanceof Map<?, ?> map)) {
             throw new IllegalArgumentException(file + ": expected a JSON object");
         }
         return map;

@@ -8,11 +8,15 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The JSON subset parser for encoder.json, checked against RFC 8259's rules. */
-class Gpt2TokenizerJsonParserTest {
+/**
+ * Reading encoder.json: {@link io.github.grad4j.io.Json} (RFC 8259, checked in more detail by
+ * JsonTest) followed by the tokenizer's check that the document is an object of token texts to
+ * non-negative int ids. Errors must start with the source name.
+ */
+class Gpt2TokenizerEncoderJsonTest {
 
     private static Map<String, Integer> parse(String json) {
-        return EncoderJsonParser.parseStringToIntObject(json, "test.json");
+        return Gpt2Tokenizer.parseEncoderJson(json, "test.json");
     }
 
     @Test
@@ -99,6 +103,23 @@ class Gpt2TokenizerJsonParserTest {
         assertRejected("{\"a\": 01}", "leading zeros");
         assertRejected("{\"a\": 2147483648}", "does not fit");
         assertRejected("{\"a\": true}", "non-negative integer");
+    }
+
+    @Test
+    void rejectsDocumentsThatAreNotObjects() {
+        assertRejected("[1, 2]", "expected '{'");
+        assertRejected("\"a\"", "expected '{'");
+        assertRejected("7", "expected '{'");
+        assertRejected("", "end of input");
+    }
+
+    @Test
+    void shapeErrorsNameTheOffendingKey() {
+        assertRejected("{\"a\": 1, \"\\u0120the\": -3}", "token \"\u0120the\" has the negative id -3");
+        assertRejected("{\"a\": 1, \"bad\": \"258\"}", "token \"bad\" must have a non-negative integer id, found the string \"258\"");
+        assertRejected("{\"x\": null}", "token \"x\" must have a non-negative integer id, found null");
+        assertRejected("{\"x\": [1]}", "found an array");
+        assertRejected("{\"big\": 9223372036854775807}", "token \"big\" has the id 9223372036854775807, which does not fit in an int");
     }
 
     @Test
