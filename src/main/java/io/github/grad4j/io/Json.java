@@ -78,12 +78,22 @@ public final class Json {
         }
     }
 
+    /** Deepest nesting of objects and arrays accepted: deeper input is an error, not a StackOverflowError. */
+    static final int MAX_DEPTH = 512;
+    private int depth;
+
     private Object value() {
         if (pos >= text.length()) throw error(pos, "expected a value but found end of input");
         char c = text.charAt(pos);
         switch (c) {
-            case '{': return object();
-            case '[': return array();
+            case '{':
+            case '[':
+                if (++depth > MAX_DEPTH) throw error(pos, "nested deeper than " + MAX_DEPTH + " objects and arrays");
+                try {
+                    return c == '{' ? object() : array();
+                } finally {
+                    depth--;
+                }
             case '"': return string();
             case 't': return literal("true", Boolean.TRUE);
             case 'f': return literal("false", Boolean.FALSE);

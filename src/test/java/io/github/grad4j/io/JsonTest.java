@@ -1,5 +1,6 @@
 package io.github.grad4j.io;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -113,6 +114,14 @@ class JsonTest {
     }
 
     // ------------------------------------------------------------------ errors
+
+    @Test
+    void deepNestingIsAnErrorNotAStackOverflow() {
+        String ok = "[".repeat(Json.MAX_DEPTH) + "]".repeat(Json.MAX_DEPTH);
+        assertDoesNotThrow(() -> Json.parse(ok));
+        assertRejected("[".repeat(100_000), "nested deeper than " + Json.MAX_DEPTH);
+        assertRejected("{\"a\":".repeat(Json.MAX_DEPTH + 1) + "1" + "}".repeat(Json.MAX_DEPTH + 1), "nested deeper");
+    }
 
     private static String rejected(String json) {
         return assertThrows(IllegalArgumentException.class, () -> Json.parse(json)).getMessage();
