@@ -36,7 +36,7 @@ public final class Autograd {
                     + "requires one, or it was computed under no-grad)");
         }
         List<Tensor> graph = topologicalOrder(new Tensor[]{output});
-        Map<Tensor, Tensor> grads = run(new Tensor[]{output}, new Tensor[]{seed(output, gradOutput)},
+        Map<Tensor, Tensor> grads = run(graph, new Tensor[]{output}, new Tensor[]{seed(output, gradOutput)},
                 retainGraph, createGraph, null);
         // Storages a gradient must not share with a .grad: the forward graph's tensors, the
         // caller's gradOutput, and (filled below) every .grad handed out by this call.
@@ -88,7 +88,7 @@ public final class Autograd {
         }
         Set<Tensor> wanted = Collections.newSetFromMap(new IdentityHashMap<>());
         wanted.addAll(Arrays.asList(inputs));
-        Map<Tensor, Tensor> grads = run(outputs, seeds, retainGraph, createGraph, wanted);
+        Map<Tensor, Tensor> grads = run(topologicalOrder(outputs), outputs, seeds, retainGraph, createGraph, wanted);
         Tensor[] result = new Tensor[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             Tensor g = grads.get(inputs[i]);
@@ -122,12 +122,12 @@ public final class Autograd {
     }
 
     /**
-     * Runs the backward pass and returns the gradient of every tensor reached (keyed by identity).
+     * Runs the backward pass over {@code order} (the topological order of the outputs' graph) and
+     * returns the gradient of every tensor reached (keyed by identity).
      * When {@code wanted} is given, nodes that cannot reach a wanted tensor are skipped.
      */
-    private static Map<Tensor, Tensor> run(Tensor[] outputs, Tensor[] seeds, boolean retainGraph,
+    private static Map<Tensor, Tensor> run(List<Tensor> order, Tensor[] outputs, Tensor[] seeds, boolean retainGraph,
                                            boolean createGraph, Set<Tensor> wanted) {
-        List<Tensor> order = topologicalOrder(outputs);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         for (int i = 0; i < outputs.length; i++) accumulate(grads, outputs[i], seeds[i], createGraph);
 
