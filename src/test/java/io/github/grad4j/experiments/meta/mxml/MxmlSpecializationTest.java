@@ -30,21 +30,8 @@ class MxmlSpecializationTest {
     void sameSeedsGiveIdenticalResults(@TempDir Path dir) throws Exception {
         double[][] runs = new double[2][];
         for (int run = 0; run < 2; run++) {
-            ImageDataset leftTrain = SyntheticSources.halves("left", true, 6, 6, SIZE, 1);
-            ImageDataset rightTrain = SyntheticSources.halves("right", false, 6, 6, SIZE, 2);
             ImageDataset leftTest = SyntheticSources.halves("left", true, 4, 6, SIZE, 3);
-            FewShotConfig config = new FewShotConfig("protonet", 3, 3, 3, false, 4, SIZE, 6, 1e-2,
-                    Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
-            Path d = dir.resolve("run" + run);
-            FewShotModel left = LearnerTrainer.train(config,
-                    new EpisodeSources(List.of("left"), List.of(leftTrain), SPEC, 5), d.resolve("left"), QUIET).model();
-            FewShotModel right = LearnerTrainer.train(config,
-                    new EpisodeSources(List.of("right"), List.of(rightTrain), SPEC, 6), d.resolve("right"), QUIET).model();
-            List<FrozenLearner> learners = List.of(new FrozenLearner("left", left, d.resolve("left")),
-                    new FrozenLearner("right", right, d.resolve("right")));
-            MxmlTrainer.Outcome outcome = MxmlTrainer.train(learners,
-                    new EpisodeSources(List.of("left", "right"), List.of(leftTrain, rightTrain), SPEC, 7),
-                    new MxmlTrainer.Settings(6, 2, 8, 1e-2, 1), d.resolve("mxml"), QUIET);
+            MxmlTrainer.Outcome outcome = trainMixture(dir.resolve("run" + run), 6, 6, 4, 6, new MxmlTrainer.Settings(6, 2, 8, 1e-2, 1));
             MxmlEvaluation.Result r = MxmlEvaluation.evaluate(outcome.model(), null, leftTest, SPEC, 4, 11, null);
             double[] w = r.meanWeights();
             runs[run] = new double[]{outcome.epochLoss()[0], outcome.epochLoss()[1], w[0], w[1],
@@ -55,22 +42,9 @@ class MxmlSpecializationTest {
 
     @Test
     void wpnWeightsTheLearnerOfTheEpisodesDistribution(@TempDir Path dir) throws Exception {
-        ImageDataset leftTrain = SyntheticSources.halves("left", true, 12, 10, SIZE, 1);
-        ImageDataset rightTrain = SyntheticSources.halves("right", false, 12, 10, SIZE, 2);
         ImageDataset leftTest = SyntheticSources.halves("left", true, 6, 10, SIZE, 3);
         ImageDataset rightTest = SyntheticSources.halves("right", false, 6, 10, SIZE, 4);
-        FewShotConfig config = new FewShotConfig("protonet", 3, 3, 3, false, 8, SIZE, 100, 1e-2,
-                Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
-        FewShotModel left = LearnerTrainer.train(config,
-                new EpisodeSources(List.of("left"), List.of(leftTrain), SPEC, 5), dir.resolve("left"), QUIET).model();
-        FewShotModel right = LearnerTrainer.train(config,
-                new EpisodeSources(List.of("right"), List.of(rightTrain), SPEC, 6), dir.resolve("right"), QUIET).model();
-        List<FrozenLearner> learners = List.of(new FrozenLearner("left", left, dir.resolve("left")),
-                new FrozenLearner("right", right, dir.resolve("right")));
-
-        MxmlTrainer.Outcome outcome = MxmlTrainer.train(learners,
-                new EpisodeSources(List.of("left", "right"), List.of(leftTrain, rightTrain), SPEC, 7),
-                new MxmlTrainer.Settings(60, 8, 16, 1e-2, 1), dir.resolve("mxml"), QUIET);
+        MxmlTrainer.Outcome outcome = trainMixture(dir, 12, 10, 8, 100, new MxmlTrainer.Settings(60, 8, 16, 1e-2, 1));
 
         MxmlEvaluation.Result onLeft = MxmlEvaluation.evaluate(outcome.model(), null, leftTest, SPEC, 20, 11, null);
         MxmlEvaluation.Result onRight = MxmlEvaluation.evaluate(outcome.model(), null, rightTest, SPEC, 20, 12, null);
@@ -92,5 +66,26 @@ class MxmlSpecializationTest {
         MxmlModel reloaded = MxmlModel.load(dir.resolve("mxml"));
         MxmlEvaluation.Result again = MxmlEvaluation.evaluate(reloaded, null, leftTest, SPEC, 20, 11, null);
         assertArrayEquals(onLeft.meanWeights(), again.meanWeights(), 1e-6);
+    }
+
+    /**
+     * Two ProtoNet learners (Conv-4 with {@code filters}), one on each half-image source of
+     * {@code classes} x {@code images}, trained {@code learnerEpisodes} episodes; then a WPN over them
+     * on episodes of both sources. Everything is seeded, and saved under {@code dir}.
+     */
+    private static MxmlTrainer.Outcome trainMixture(Path dir, int classes, int images, int filters, int learnerEpisodes,
+                                                    MxmlTrainer.Settings settings) throws Exception {
+        ImageDataset leftTrain = SyntheticSources.halves("left", true, classes, images, SIZE, 1);
+        ImageDataset rightTrain = SyntheticSources.halves("right", false, classes, images, SIZE, 2);
+        FewShotConfig config = new FewShotConfig("protonet", 3, 3, 3, false, filters, SIZE, learnerEpisodes, 1e-2,
+                Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
+        FewShotModel left = LearnerTrainer.train(config,
+                new EpisodeSources(List.of("left"), List.of(leftTrain), SPEC, 5), dir.resolve("left"), QUIET).model();
+        FewShotModel right = LearnerTrainer.train(config,
+                new EpisodeSources(List.of("right"), List.of(rightTrain), SPEC, 6), dir.resolve("right"), QUIET).model();
+        List<FrozenLearner> learners = List.of(new FrozenLearner("left", left, dir.resolve("left")),
+                new FrozenLearner("right", right, dir.resolve("right")));
+        return MxmlTrainer.train(learners, new EpisodeSources(List.of("left", "right"), List.of(leftTrain, rightTrain), SPEC, 7),
+                settings, dir.resolve("mxml"), QUIET);
     }
 }
