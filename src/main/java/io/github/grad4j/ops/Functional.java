@@ -269,17 +269,7 @@ public final class Functional {
                         gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
                 return new Tensor[]{gx, gw, gb};
             }
-            Tensor centered = Pointwise.sub(x, Reductions.mean(x, true, axes));
-            Tensor var = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
-            Tensor r = Pointwise.div(var.constant(1), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
-            Tensor xhat = Pointwise.mul(centered, r);
-            Tensor gh = weight == null ? g : Pointwise.mul(g, weight);
-            Tensor gx = Pointwise.mul(r, Pointwise.sub(Pointwise.sub(gh, Reductions.mean(gh, true, axes)),
-                    Pointwise.mul(xhat, Reductions.mean(Pointwise.mul(gh, xhat), true, axes))));
-            Tensor gw = wants(weight) ? (lead.length == 0 ? Pointwise.mul(g, xhat)
-                    : Reductions.sum(Pointwise.mul(g, xhat), false, lead)) : null;
-            Tensor gb = wants(bias) ? (lead.length == 0 ? g : Reductions.sum(g, false, lead)) : null;
-            return new Tensor[]{wants(x) ? gx : null, gw, gb};
+            return normalizationBackward(g, x, weight, weight, bias, axes, lead, eps);
         });
     }
 
@@ -316,14 +306,8 @@ public final class Functional {
             Tensor centered = Pointwise.sub(x, mean);
             var = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
             if (training && runningMean != null) {
-                try (GradMode.Scope ignored = GradMode.noGrad()) {
-                    Tensor m = Views.reshape(mean.detach(), c);
-                    Tensor v = Pointwise.mul(Views.reshape(var.detach(), c), m.constant((double) count / (count - 1)));
-                    runningMean.assign(Pointwise.add(Pointwise.mul(runningMean, m.constant(1 - momentum)),
-                            Pointwise.mul(m, m.constant(momentum))));
-                    runningVar.assign(Pointwise.add(Pointwise.mul(runningVar, m.constant(1 - momentum)),
-                            Pointwise.mul(v, m.constant(momentum))));
-                }
+                updateRunningStatistics(runningMean, runningVar, Views.reshape(mean.detach(), c),
+                        Views.reshape(var.detach(), c), count, momentum);
             }
             Tensor y = Pointwise.div(centered, Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
             return affine(y, weight, bias, statShape);
@@ -358,16 +342,7 @@ public final class Functional {
         Tensor rstd = empty(x.backend(), x.dtype(), new int[]{c});
         x.backend().batchNormChannels(flat3(xc, n, c, s), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc),
                 eps, flat3(out, n, c, s), flat1(mean), flat1(var), flat1(rstd));
-        if (runningMean != null) {
-            long count = (long) n * s;
-            try (GradMode.Scope ignored = GradMode.noGrad()) {
-                Tensor unbiased = Pointwise.mul(var, var.constant((double) count / (count - 1)));
-                runningMean.assign(Pointwise.add(Pointwise.mul(runningMean, mean.constant(1 - momentum)),
-                        Pointwise.mul(mean, mean.constant(momentum))));
-                runningVar.assign(Pointwise.add(Pointwise.mul(runningVar, var.constant(1 - momentum)),
-                        Pointwise.mul(unbiased, var.constant(momentum))));
-            }
-        }
+        if (runningMean != null) updateRunningStatistics(runningMean, runningVar, mean, var, (long) n * s, momentum);
         return record(out, "batchNorm", new Tensor[]{x, weight, bias}, g -> {
             if (!GradMode.isEnabled()) {
                 Tensor gc = Views.contiguous(g);
@@ -379,17 +354,48 @@ public final class Functional {
                         gx == null ? null : flat3(gx, n, c, s), gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
                 return new Tensor[]{gx, gw, gb};
             }
-            Tensor centered = Pointwise.sub(x, Reductions.mean(x, true, axes));
-            Tensor v = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
-            Tensor r = Pointwise.div(v.constant(1), Pointwise.sqrt(Pointwise.add(v, v.constant(eps))));
-            Tensor xhat = Pointwise.mul(centered, r);
-            Tensor gh = weight == null ? g : Pointwise.mul(g, Views.reshape(weight, statShape));
-            Tensor gx = Pointwise.mul(r, Pointwise.sub(Pointwise.sub(gh, Reductions.mean(gh, true, axes)),
-                    Pointwise.mul(xhat, Reductions.mean(Pointwise.mul(gh, xhat), true, axes))));
-            Tensor gw = wants(weight) ? Reductions.sum(Pointwise.mul(g, xhat), false, axes) : null;
-            Tensor gb = wants(bias) ? Reductions.sum(g, false, axes) : null;
-            return new Tensor[]{wants(x) ? gx : null, gw, gb};
+            return normalizationBackward(g, x, weight, weight == null ? null : Views.reshape(weight, statShape), bias,
+                    axes, axes, eps);
         });
+    }
+
+    /**
+     * The backward of a normalization over {@code axes} followed by weight and bias, built from
+     * differentiable ops (so it can be differentiated again): with xhat = (x - mean) rstd recomputed
+     * from x and gh = g w, gradX = rstd (gh - mean(gh) - xhat mean(gh xhat)); gradWeight and
+     * gradBias sum g xhat and g over {@code sumAxes} (none: elementwise). {@code weightView} is the
+     * weight broadcastable against x (null: no weight); {@code weight} and {@code bias} are the
+     * inputs as recorded, for which a gradient is produced only if they require one.
+     */
+    private static Tensor[] normalizationBackward(Tensor g, Tensor x, Tensor weight, Tensor weightView, Tensor bias,
+                                                  int[] axes, int[] sumAxes, double eps) {
+        Tensor centered = Pointwise.sub(x, Reductions.mean(x, true, axes));
+        Tensor var = Reductions.mean(Pointwise.mul(centered, centered), true, axes);
+        Tensor r = Pointwise.div(var.constant(1), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
+        Tensor xhat = Pointwise.mul(centered, r);
+        Tensor gh = weightView == null ? g : Pointwise.mul(g, weightView);
+        Tensor gx = Pointwise.mul(r, Pointwise.sub(Pointwise.sub(gh, Reductions.mean(gh, true, axes)),
+                Pointwise.mul(xhat, Reductions.mean(Pointwise.mul(gh, xhat), true, axes))));
+        Tensor gw = wants(weight) ? (sumAxes.length == 0 ? Pointwise.mul(g, xhat)
+                : Reductions.sum(Pointwise.mul(g, xhat), false, sumAxes)) : null;
+        Tensor gb = wants(bias) ? (sumAxes.length == 0 ? g : Reductions.sum(g, false, sumAxes)) : null;
+        return new Tensor[]{wants(x) ? gx : null, gw, gb};
+    }
+
+    /**
+     * running = (1 - momentum) running + momentum batch, in place and without gradients, for the
+     * per-channel batch mean and biased variance [C] over {@code count} values (the running
+     * variance gets the unbiased one, as PyTorch).
+     */
+    private static void updateRunningStatistics(Tensor runningMean, Tensor runningVar, Tensor mean, Tensor biasedVar,
+                                                long count, double momentum) {
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            Tensor unbiased = Pointwise.mul(biasedVar, biasedVar.constant((double) count / (count - 1)));
+            runningMean.assign(Pointwise.add(Pointwise.mul(runningMean, mean.constant(1 - momentum)),
+                    Pointwise.mul(mean, mean.constant(momentum))));
+            runningVar.assign(Pointwise.add(Pointwise.mul(runningVar, biasedVar.constant(1 - momentum)),
+                    Pointwise.mul(unbiased, biasedVar.constant(momentum))));
+        }
     }
 
     /** A contiguous tensor's elements as a rank-3 kernel view [a, b, c]. */
