@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Timing helpers shared by the model benchmarks: wall and process CPU time, peak heap, profiles. */
-final class Measure {
+public final class Measure {
     private Measure() {
     }
 
@@ -53,7 +53,7 @@ final class Measure {
     }
 
     /** The profiler's totals as table rows, divided by {@code runs}, with shares of {@code totalSeconds}. */
-    static String profileTable(int runs, double totalSeconds, int maxRows) {
+    public static String profileTable(int runs, double totalSeconds, int maxRows) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("  %-28s %10s %8s %8s%n", "kernel", "ms/step", "calls", "share"));
         List<Profiler.Entry> entries = Profiler.totals();

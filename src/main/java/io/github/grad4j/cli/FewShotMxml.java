@@ -172,7 +172,16 @@ final class FewShotMxml {
                     "ci95_t", e.getValue().ci95T()));
         }
         out.printf("  mean WPN weights %s: %s%n", model.learnerNames(), format(r.meanWeights()));
+        // paired differences over the same episodes: far narrower than comparing two intervals
+        Map<String, Object> paired = new LinkedHashMap<>();
+        for (String baseline : r.accuracyByMethod().keySet()) {
+            if (baseline.equals(MxmlEvaluation.MXML)) continue;
+            FewShotEvaluator.Accuracy d = r.pairedDifference(MxmlEvaluation.MXML, baseline);
+            out.printf("  MxML - %-15s %+.2f ± %.2f points (paired, 95%% CI)%n", baseline, 100 * d.mean(), 100 * d.ci95());
+            paired.put(baseline, Map.of("mean_difference", d.mean(), "ci95", d.ci95(), "ci95_t", d.ci95T()));
+        }
         summary.put("accuracy", accuracies);
+        summary.put("paired_difference_mxml_minus", paired);
         Map<String, Object> weights = new LinkedHashMap<>();
         for (int l = 0; l < r.meanWeights().length; l++) weights.put(model.learnerNames().get(l), r.meanWeights()[l]);
         summary.put("mean_weights", weights);

@@ -280,6 +280,7 @@ public final class MetaLearningRunner {
     private static int benchRun(String[] args, PrintStream out) throws IOException {
         Options o = options("bench meta --method maml|metasgd|btaml [options]")
                 .option("--steps", "N", "timed meta-batches after one warm-up", "3")
+                .flag("--profile", "time one more meta-batch with the per-kernel profiler on and print the breakdown")
                 .parse(args);
         if (o.helpRequested()) {
             out.print(o.help("Measures time and heap per meta-batch."));
@@ -313,6 +314,16 @@ public final class MetaLearningRunner {
             seconds[i - 1] = (System.nanoTime() - s) / 1e9;
         }
         long peak = peakHeap();
+        String profile = null;
+        if (o.has("--profile")) {
+            io.github.grad4j.backend.Profiler.enable();
+            long s = System.nanoTime();
+            learner.metaTrainStep(batches.get(1), adam, noise);
+            double wall = (System.nanoTime() - s) / 1e9;
+            io.github.grad4j.backend.Profiler.disable();
+            profile = String.format("profile of one more meta-batch (%.2f s wall with the profiler on), by kernel:%n", wall)
+                    + io.github.grad4j.bench.Measure.profileTable(1, wall, 25);
+        }
         long retainedAfter = heapAfterGc();
         // the live cost of second order: one task's graph (all inner steps) held while measuring
         Task probe = batches.get(1).get(0);
@@ -336,6 +347,7 @@ public final class MetaLearningRunner {
         out.printf("live heap after GC with one task's meta-objective graph alive (support %d, query %d): %.1f MiB "
                 + "(%.1f MiB above the idle heap)%n", probe.supportSize(), probe.querySize(), withGraph / 1048576.0,
                 (withGraph - retainedAfter) / 1048576.0);
+        if (profile != null) out.print(profile);
         return Main.OK;
     }
 

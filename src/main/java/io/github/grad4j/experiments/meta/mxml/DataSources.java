@@ -92,11 +92,27 @@ public final class DataSources {
 
     /** The first {@code imagesPerClass} images of every class (to bound memory and loading of large sources). */
     public static ImageDataset firstImages(ImageDataset data, int imagesPerClass) {
+        return imageRange(data, 0, imagesPerClass, data.name());
+    }
+
+    /**
+     * Images {@code from} (inclusive) to {@code to} (exclusive) of every class, as far as a class has
+     * them: disjoint ranges give disjoint image sets of the same classes (e.g. a learner's training
+     * images and the WPN's validation images of the same garments).
+     *
+     * @throws IllegalArgumentException if the range is empty or some class has no image in it
+     */
+    public static ImageDataset imageRange(ImageDataset data, int from, int to, String name) {
+        if (from < 0 || to <= from) throw new IllegalArgumentException("imageRange: empty range [" + from + ", " + to + ")");
         List<ImageClass> classes = new ArrayList<>();
         for (ImageClass c : data.classes()) {
-            int keep = Math.min(imagesPerClass, c.imageCount());
-            classes.add(new ImageClass(c.group(), c.name(), c.rotationDegrees(), c.encodedImages().subList(0, keep)));
+            if (c.imageCount() <= from) {
+                throw new IllegalArgumentException("imageRange: class '" + c.name() + "' of " + data.name() + " has "
+                        + c.imageCount() + " images, none in [" + from + ", " + to + ")");
+            }
+            int end = Math.min(to, c.imageCount());
+            classes.add(new ImageClass(c.group(), c.name(), c.rotationDegrees(), c.encodedImages().subList(from, end)));
         }
-        return new ImageDataset(data.name(), data.height(), data.width(), classes);
+        return new ImageDataset(name, data.height(), data.width(), classes);
     }
 }

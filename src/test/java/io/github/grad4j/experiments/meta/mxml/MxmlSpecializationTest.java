@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -38,6 +40,40 @@ class MxmlSpecializationTest {
                     r.accuracyByMethod().get(MxmlEvaluation.MXML).mean(), r.accuracyByMethod().get("left").mean()};
         }
         assertArrayEquals(runs[0], runs[1], 0.0, "two runs with the same seeds");
+    }
+
+    /**
+     * Two WPNs over the same learners evaluated together (the learners run once per episode) give
+     * each exactly what it gives alone, and the paired differences are per-episode differences.
+     */
+    @Test
+    void severalMixturesEvaluateAsEachAlone(@TempDir Path dir) throws Exception {
+        ImageDataset leftTest = SyntheticSources.halves("left", true, 4, 6, SIZE, 3);
+        ImageDataset rightTest = SyntheticSources.halves("right", false, 4, 6, SIZE, 4);
+        MxmlTrainer.Outcome first = trainMixture(dir, 6, 6, 4, 6, new MxmlTrainer.Settings(6, 2, 8, 1e-2, 1));
+        MxmlTrainer.Outcome second = MxmlTrainer.train(first.model().learners(),
+                new EpisodeSources(List.of("left", "right"), List.of(leftTest, rightTest), SPEC, 9),
+                new MxmlTrainer.Settings(6, 3, 8, 3e-2, 2), null, QUIET);
+        java.util.Map<String, MxmlModel> both = new java.util.LinkedHashMap<>();
+        both.put("first", first.model());
+        both.put("second", second.model());
+        MxmlEvaluation.Result together = MxmlEvaluation.evaluate(both, null, leftTest, SPEC, 5, 11, null);
+        MxmlEvaluation.Result firstAlone = MxmlEvaluation.evaluate(first.model(), null, leftTest, SPEC, 5, 11, null);
+        MxmlEvaluation.Result secondAlone = MxmlEvaluation.evaluate(second.model(), null, leftTest, SPEC, 5, 11, null);
+        assertEquals(List.of("left", "right", MxmlEvaluation.UNIFORM, "first", "second"),
+                List.copyOf(together.accuracyByMethod().keySet()));
+        assertArrayEquals(firstAlone.accuracyByMethod().get(MxmlEvaluation.MXML).perEpisode(),
+                together.accuracyByMethod().get("first").perEpisode(), 0.0);
+        assertArrayEquals(secondAlone.accuracyByMethod().get(MxmlEvaluation.MXML).perEpisode(),
+                together.accuracyByMethod().get("second").perEpisode(), 0.0);
+        assertArrayEquals(secondAlone.meanWeights(), together.weightsByMixture().get("second").mean(), 0.0);
+        assertArrayEquals(firstAlone.meanWeights(), together.meanWeights(), 0.0);
+
+        double[] a = together.accuracyByMethod().get("second").perEpisode();
+        double[] b = together.accuracyByMethod().get("left").perEpisode();
+        double[] d = together.pairedDifference("second", "left").perEpisode();
+        for (int i = 0; i < a.length; i++) assertEquals(a[i] - b[i], d[i], 0.0, "episode " + i);
+        assertThrows(IllegalArgumentException.class, () -> together.pairedDifference("second", "nobody"));
     }
 
     @Test
