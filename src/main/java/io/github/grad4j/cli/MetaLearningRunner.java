@@ -11,6 +11,7 @@ import io.github.grad4j.experiments.meta.data.EpisodeSpec;
 import io.github.grad4j.experiments.meta.data.FashionMnist;
 import io.github.grad4j.experiments.meta.data.ImageDataset;
 import io.github.grad4j.experiments.meta.data.OmniglotLoader;
+import io.github.grad4j.experiments.meta.data.ShotMode;
 import io.github.grad4j.io.SafeTensors;
 import io.github.grad4j.optim.Adam;
 import io.github.grad4j.report.CsvWriter;
@@ -105,6 +106,20 @@ public final class MetaLearningRunner {
                     + " (give --omniglot DIR or -Dgrad4j.shared=DIR)");
         }
         return OmniglotLoader.load(p);
+    }
+
+    /**
+     * The meta-test split without the alphabets it shares with the meta-train split (the minimal
+     * splits share Greek and Latin, character for character): test classes must be unseen.
+     */
+    private static ImageDataset testOmniglot(Options o, PrintStream out) throws IOException {
+        ImageDataset test = omniglot(o, "--test-split");
+        java.util.Set<String> shared = new java.util.LinkedHashSet<>(test.groups());
+        shared.retainAll(omniglot(o, "--train-split").groups());
+        if (shared.isEmpty()) return test;
+        out.println("meta-test: leaving out the alphabets " + String.join(", ", shared) + " of " + o.string("--test-split")
+                + ", which " + o.string("--train-split") + " also contains");
+        return test.withoutGroups(shared);
     }
 
     /** What meta-training and its benchmark both start from: data, learner, episodes and the outer optimizer. */
@@ -237,24 +252,33 @@ public final class MetaLearningRunner {
 
     private static void metaTest(Options o, MetaLearner learner, int tasks, Path outDir, PrintStream out) throws IOException {
         long seed = o.longValue("--seed");
-        CsvWriter omega = MetaEvaluation.omegaCsv(), gamma = MetaEvaluation.gammaCsv();
-        CsvWriter summary = new CsvWriter("dataset", "tasks", "mean_accuracy", "ci95");
+        CsvWriter omega = MetaEvaluation.omegaCsv(), gamma = MetaEvaluation.gammaCsv(), perTask = MetaEvaluation.taskCsv();
+        CsvWriter summary = new CsvWriter("dataset", "shot_mode", "tasks", "mean_accuracy", "ci95");
         List<MetaEvaluation.Summary> results = new ArrayList<>();
         // fixed test seeds, independent of training, so every method sees the same test tasks
-        EpisodeSampler id = new EpisodeSampler(omniglot(o, "--test-split"), spec(o), seed + 1_000_003);
+        EpisodeSampler id = new EpisodeSampler(testOmniglot(o, out), spec(o), seed + 1_000_003);
         results.add(MetaEvaluation.evaluate("omniglot-" + o.string("--test-split"), learner, id, tasks,
-                new Rng(seed + 17), omega, gamma, null));
+                new Rng(seed + 17), perTask, omega, gamma, null));
         String fashion = o.string("--fashion-mnist");
         if (!fashion.equals("none")) {
             ImageDataset fm = FashionMnist.load(Path.of(fashion), FashionMnist.Split.TEST, learner.base().imageSize());
             EpisodeSampler ood = new EpisodeSampler(fm, spec(o), seed + 2_000_003);
-            results.add(MetaEvaluation.evaluate("fashion-mnist", learner, ood, tasks, new Rng(seed + 19), omega, gamma, null));
+            results.add(MetaEvaluation.evaluate("fashion-mnist", learner, ood, tasks, new Rng(seed + 19), perTask, omega,
+                    gamma, null));
         }
         for (MetaEvaluation.Summary s : results) {
             out.println("meta-test " + s);
-            summary.row(s.dataset(), s.tasks(), s.meanAccuracy(), s.ci95());
+            summary.row(s.dataset(), "all", s.tasks(), s.meanAccuracy(), s.ci95());
+            // the two kinds of any-shot task separately (class-imbalanced / task-imbalanced)
+            for (String mode : List.of(ShotMode.CLASS_IMBALANCED.toString(), ShotMode.TASK_IMBALANCED.toString())) {
+                MetaEvaluation.Summary m = s.ofShotMode(mode);
+                if (m == null) continue;
+                out.printf("  %s tasks: %.2f%% ± %.2f%% over %d%n", mode, 100 * m.meanAccuracy(), 100 * m.ci95(), m.tasks());
+                summary.row(s.dataset(), mode, m.tasks(), m.meanAccuracy(), m.ci95());
+            }
         }
         summary.write(outDir.resolve("meta_test.csv"));
+        perTask.write(outDir.resolve("test_tasks.csv"));
         if (omega.rowCount() > 0) omega.write(outDir.resolve("omega_by_class_size.csv"));
         if (gamma.rowCount() > 0) gamma.write(outDir.resolve("gamma_by_task_size.csv"));
     }

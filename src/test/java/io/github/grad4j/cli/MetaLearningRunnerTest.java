@@ -28,6 +28,17 @@ class MetaLearningRunnerTest {
     }
 
     @Test
+    void summaryByShotModeKeepsOnlyThatModesTasks() {
+        MetaEvaluation.Summary all = new MetaEvaluation.Summary("x", 5, 0.6, 0.1, new double[]{0.5, 0.9, 0.7, 0.2, 0.4},
+                new String[]{"A", "B", "A", "B", "A"});
+        MetaEvaluation.Summary a = all.ofShotMode("A");
+        assertEquals(3, a.tasks());
+        assertEquals((0.5 + 0.7 + 0.4) / 3, a.meanAccuracy(), 1e-12);
+        assertEquals(0.55, all.ofShotMode("B").meanAccuracy(), 1e-12);
+        assertEquals(null, all.ofShotMode("C"), "no task of that mode: no interval");
+    }
+
+    @Test
     void unknownMethodAndMisplacedAblationAreUsageErrors() {
         assertThrows(UsageException.class, () -> MetaLearningRunner.train(new String[]{"--method", "reptile"}, quiet()));
         assertThrows(UsageException.class, () -> MetaLearningRunner.train(new String[]{"--method", "maml", "--no-z"}, quiet()));
@@ -49,11 +60,15 @@ class MetaLearningRunnerTest {
                 "--iterations", "2", "--test-tasks", "2", "--out", out.toString()},
                 new PrintStream(text, true, StandardCharsets.UTF_8));
         assertEquals(Main.OK, rc, text.toString(StandardCharsets.UTF_8));
+        // small2 shares Greek and Latin with small1: they must not be meta-test classes
+        assertTrue(text.toString(StandardCharsets.UTF_8).contains("leaving out the alphabets Greek, Latin"),
+                text.toString(StandardCharsets.UTF_8));
         assertTrue(Files.exists(out.resolve("meta_parameters.safetensors")));
         List<String> summary = Files.readAllLines(out.resolve("meta_test.csv"));
-        assertEquals(fashion.equals("none") ? 2 : 3, summary.size(), summary.toString());
+        assertEquals(fashion.equals("none") ? 1 : 2, summary.stream().filter(l -> l.contains(",all,")).count(), summary.toString());
+        assertEquals(1 + (fashion.equals("none") ? 1 : 2) * 2, Files.readAllLines(out.resolve("test_tasks.csv")).size());
         // 2 tasks x 3 classes of omega rows per test set, 2 tasks x 5 layers of gamma rows
-        int sets = summary.size() - 1;
+        int sets = fashion.equals("none") ? 1 : 2;
         assertEquals(1 + sets * 2 * 3, Files.readAllLines(out.resolve("omega_by_class_size.csv")).size());
         assertEquals(1 + sets * 2 * 5, Files.readAllLines(out.resolve("gamma_by_task_size.csv")).size());
         assertEquals(3, Files.readAllLines(out.resolve("train.csv")).size());

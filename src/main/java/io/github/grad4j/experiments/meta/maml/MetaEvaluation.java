@@ -24,12 +24,28 @@ public final class MetaEvaluation {
      * @param tasks         how many test tasks
      * @param meanAccuracy  mean query accuracy, in [0, 1]
      * @param ci95          half-width of the 95% confidence interval
+     * @param perTask       each task's accuracy
+     * @param shotModes     each task's shot mode (e.g. CLASS_IMBALANCED), or null where unknown
      */
-    public record Summary(String dataset, int tasks, double meanAccuracy, double ci95) {
+    public record Summary(String dataset, int tasks, double meanAccuracy, double ci95, double[] perTask,
+                          String[] shotModes) {
+        /** The tasks of one shot mode only, or null if fewer than 2 (no interval). */
+        public Summary ofShotMode(String mode) {
+            if (shotModes == null) return null;
+            double[] kept = java.util.stream.IntStream.range(0, tasks).filter(t -> mode.equals(shotModes[t]))
+                    .mapToDouble(t -> perTask[t]).toArray();
+            return kept.length < 2 ? null : summarize(dataset + " " + mode, kept);
+        }
+
         @Override
         public String toString() {
             return String.format("%s: %.2f%% ± %.2f%% over %d tasks", dataset, 100 * meanAccuracy, 100 * ci95, tasks);
         }
+    }
+
+    /** Header of the per-task rows {@link #evaluate} appends: accuracy by shot mode and task size. */
+    public static CsvWriter taskCsv() {
+        return new CsvWriter("dataset", "task", "shot_mode", "support_size", "accuracy");
     }
 
     /** Header of the per-class omega rows {@link #evaluate} appends. */
@@ -43,21 +59,26 @@ public final class MetaEvaluation {
     }
 
     /**
-     * Evaluates {@code learner} on {@code tasks} episodes from {@code sampler}; appends balancing
-     * rows to {@code omegaRows} / {@code gammaRows} when given and the learner has those variables.
-     * {@code progress} (may be null) is told each finished task's index.
+     * Evaluates {@code learner} on {@code tasks} episodes from {@code sampler}; appends one row per
+     * task to {@code taskRows} and balancing rows to {@code omegaRows} / {@code gammaRows} when given
+     * (the latter only if the learner has those variables). {@code progress} (may be null) is told
+     * each finished task's index.
      */
     public static Summary evaluate(String dataset, MetaLearner learner, EpisodeSampler sampler, int tasks, Rng rng,
-                                   CsvWriter omegaRows, CsvWriter gammaRows, IntConsumer progress) {
+                                   CsvWriter taskRows, CsvWriter omegaRows, CsvWriter gammaRows, IntConsumer progress) {
         if (tasks < 2) throw new IllegalArgumentException("evaluate: need at least 2 tasks for a confidence interval, got " + tasks);
         double[] accuracies = new double[tasks];
+        String[] modes = new String[tasks];
         for (int t = 0; t < tasks; t++) {
             Task task = Task.from(sampler.next(), learner.dtype());
             accuracies[t] = MetaLearner.accuracy(learner.predict(task, rng), task);
+            modes[t] = String.valueOf(task.shotMode());
+            if (taskRows != null) taskRows.row(dataset, t, String.valueOf(task.shotMode()), task.supportSize(), accuracies[t]);
             recordBalancing(dataset, t, learner, task, omegaRows, gammaRows);
             if (progress != null) progress.accept(t);
         }
-        return summarize(dataset, accuracies);
+        Summary all = summarize(dataset, accuracies);
+        return new Summary(dataset, tasks, all.meanAccuracy(), all.ci95(), accuracies, modes);
     }
 
     /** Mean and 95% confidence half-width of per-task accuracies. */
@@ -67,7 +88,7 @@ public final class MetaEvaluation {
         double ss = 0;
         for (double a : accuracies) ss += (a - mean) * (a - mean);
         double std = n > 1 ? Math.sqrt(ss / (n - 1)) : Double.NaN;
-        return new Summary(dataset, n, mean, 1.96 * std / Math.sqrt(n));
+        return new Summary(dataset, n, mean, 1.96 * std / Math.sqrt(n), accuracies.clone(), null);
     }
 
     private static void recordBalancing(String dataset, int t, MetaLearner learner, Task task, CsvWriter omegaRows,
