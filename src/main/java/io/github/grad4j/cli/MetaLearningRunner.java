@@ -2,6 +2,7 @@ package io.github.grad4j.cli;
 
 import io.github.grad4j.backend.DType;
 import io.github.grad4j.experiments.meta.data.EpisodeSampler;
+import io.github.grad4j.experiments.meta.maml.BalancingLog;
 import io.github.grad4j.experiments.meta.maml.BaseNetwork;
 import io.github.grad4j.experiments.meta.maml.MetaEvaluation;
 import io.github.grad4j.experiments.meta.maml.MetaLearner;
@@ -106,6 +107,14 @@ public final class MetaLearningRunner {
                     + " (give --omniglot DIR or -Dgrad4j.shared=DIR)");
         }
         return OmniglotLoader.load(p);
+    }
+
+    private static String formatRho(Map<?, Double> rho) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<?, Double> e : rho.entrySet()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(String.format(" %.2f", e.getValue()));
+        }
+        return sb.toString();
     }
 
     /**
@@ -252,19 +261,20 @@ public final class MetaLearningRunner {
 
     private static void metaTest(Options o, MetaLearner learner, int tasks, Path outDir, PrintStream out) throws IOException {
         long seed = o.longValue("--seed");
-        CsvWriter omega = MetaEvaluation.omegaCsv(), gamma = MetaEvaluation.gammaCsv(), perTask = MetaEvaluation.taskCsv();
+        BalancingLog balancing = new BalancingLog();
+        CsvWriter perTask = MetaEvaluation.taskCsv();
         CsvWriter summary = new CsvWriter("dataset", "shot_mode", "tasks", "mean_accuracy", "ci95");
         List<MetaEvaluation.Summary> results = new ArrayList<>();
         // fixed test seeds, independent of training, so every method sees the same test tasks
         EpisodeSampler id = new EpisodeSampler(testOmniglot(o, out), spec(o), seed + 1_000_003);
         results.add(MetaEvaluation.evaluate("omniglot-" + o.string("--test-split"), learner, id, tasks,
-                new Rng(seed + 17), perTask, omega, gamma, null));
+                new Rng(seed + 17), perTask, balancing, null));
         String fashion = o.string("--fashion-mnist");
         if (!fashion.equals("none")) {
             ImageDataset fm = FashionMnist.load(Path.of(fashion), FashionMnist.Split.TEST, learner.base().imageSize());
             EpisodeSampler ood = new EpisodeSampler(fm, spec(o), seed + 2_000_003);
-            results.add(MetaEvaluation.evaluate("fashion-mnist", learner, ood, tasks, new Rng(seed + 19), perTask, omega,
-                    gamma, null));
+            results.add(MetaEvaluation.evaluate("fashion-mnist", learner, ood, tasks, new Rng(seed + 19), perTask,
+                    balancing, null));
         }
         for (MetaEvaluation.Summary s : results) {
             out.println("meta-test " + s);
@@ -279,8 +289,17 @@ public final class MetaLearningRunner {
         }
         summary.write(outDir.resolve("meta_test.csv"));
         perTask.write(outDir.resolve("test_tasks.csv"));
-        if (omega.rowCount() > 0) omega.write(outDir.resolve("omega_by_class_size.csv"));
-        if (gamma.rowCount() > 0) gamma.write(outDir.resolve("gamma_by_task_size.csv"));
+        balancing.write(outDir);
+        for (String dataset : balancing.datasets()) {
+            if (!balancing.gammaSizeCorrelation(dataset).isEmpty()) {
+                out.println("  " + dataset + ": Spearman rho of exp(gamma) with support size, per layer: "
+                        + formatRho(balancing.gammaSizeCorrelation(dataset)));
+            }
+            if (!balancing.omegaShotCorrelation(dataset).isEmpty()) {
+                out.println("  " + dataset + ": Spearman rho of softmax(omega) with class shots, per shot mode: "
+                        + formatRho(balancing.omegaShotCorrelation(dataset)));
+            }
+        }
     }
 
     /**

@@ -72,6 +72,10 @@ class MetaLearningRunnerTest {
         assertEquals(1 + sets * 2 * 3, Files.readAllLines(out.resolve("omega_by_class_size.csv")).size());
         assertEquals(1 + sets * 2 * 5, Files.readAllLines(out.resolve("gamma_by_task_size.csv")).size());
         assertEquals(3, Files.readAllLines(out.resolve("train.csv")).size());
+        assertTrue(Files.exists(out.resolve("gamma-fashion-mnist.png")) || fashion.equals("none"));
+        try (var pngs = Files.list(out)) {
+            assertEquals(2 * sets, pngs.filter(p -> p.toString().endsWith(".png")).count(), "gamma and omega plot per test set");
+        }
 
         // the checkpoint reloads into eval, which must reproduce train's meta-test numbers (same seeds)
         Path evalOut = out.resolve("eval");

@@ -48,24 +48,14 @@ public final class MetaEvaluation {
         return new CsvWriter("dataset", "task", "shot_mode", "support_size", "accuracy");
     }
 
-    /** Header of the per-class omega rows {@link #evaluate} appends. */
-    public static CsvWriter omegaCsv() {
-        return new CsvWriter("dataset", "task", "shot_mode", "class", "shots", "softmax_omega");
-    }
-
-    /** Header of the per-layer gamma rows {@link #evaluate} appends. */
-    public static CsvWriter gammaCsv() {
-        return new CsvWriter("dataset", "task", "shot_mode", "support_size", "layer", "exp_gamma");
-    }
-
     /**
      * Evaluates {@code learner} on {@code tasks} episodes from {@code sampler}; appends one row per
-     * task to {@code taskRows} and balancing rows to {@code omegaRows} / {@code gammaRows} when given
-     * (the latter only if the learner has those variables). {@code progress} (may be null) is told
-     * each finished task's index.
+     * task to {@code taskRows} and the posterior-mean balancing variables to {@code balancing} when
+     * given (only those the learner has). {@code progress} (may be null) is told each finished
+     * task's index.
      */
     public static Summary evaluate(String dataset, MetaLearner learner, EpisodeSampler sampler, int tasks, Rng rng,
-                                   CsvWriter taskRows, CsvWriter omegaRows, CsvWriter gammaRows, IntConsumer progress) {
+                                   CsvWriter taskRows, BalancingLog balancing, IntConsumer progress) {
         if (tasks < 2) throw new IllegalArgumentException("evaluate: need at least 2 tasks for a confidence interval, got " + tasks);
         double[] accuracies = new double[tasks];
         String[] modes = new String[tasks];
@@ -74,7 +64,7 @@ public final class MetaEvaluation {
             accuracies[t] = MetaLearner.accuracy(learner.predict(task, rng), task);
             modes[t] = String.valueOf(task.shotMode());
             if (taskRows != null) taskRows.row(dataset, t, String.valueOf(task.shotMode()), task.supportSize(), accuracies[t]);
-            recordBalancing(dataset, t, learner, task, omegaRows, gammaRows);
+            if (balancing != null) recordBalancing(dataset, t, learner, task, balancing);
             if (progress != null) progress.accept(t);
         }
         Summary all = summarize(dataset, accuracies);
@@ -91,30 +81,29 @@ public final class MetaEvaluation {
         return new Summary(dataset, n, mean, 1.96 * std / Math.sqrt(n), accuracies.clone(), null);
     }
 
-    private static void recordBalancing(String dataset, int t, MetaLearner learner, Task task, CsvWriter omegaRows,
-                                        CsvWriter gammaRows) {
+    private static void recordBalancing(String dataset, int t, MetaLearner learner, Task task, BalancingLog log) {
         MetaLearnerConfig c = learner.config();
-        if (!(c.omega() && omegaRows != null) && !(c.gamma() && gammaRows != null)) return;
+        if (!c.omega() && !c.gamma()) return;
         InferenceNetwork.Posterior q;
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             q = learner.posterior(task);
         }
         String mode = String.valueOf(task.shotMode());
         int[] shots = task.shotsPerClass();
-        if (c.omega() && omegaRows != null) {
+        if (c.omega()) {
             double[] w;
             try (GradMode.Scope ignored = GradMode.noGrad()) {
                 w = q.omegaMu().softmax(0).toDoubleArray();
             }
-            for (int k = 0; k < w.length; k++) omegaRows.row(dataset, t, mode, k, shots[k], w[k]);
+            for (int k = 0; k < w.length; k++) log.omega(dataset, t, mode, k, shots[k], w[k]);
         }
-        if (c.gamma() && gammaRows != null) {
+        if (c.gamma()) {
             double[] g;
             try (GradMode.Scope ignored = GradMode.noGrad()) {
                 Tensor e = q.gammaMu().exp();
                 g = e.toDoubleArray();
             }
-            for (int l = 0; l < g.length; l++) gammaRows.row(dataset, t, mode, task.supportSize(), l, g[l]);
+            for (int l = 0; l < g.length; l++) log.gamma(dataset, t, mode, task.supportSize(), l, g[l]);
         }
     }
 }
