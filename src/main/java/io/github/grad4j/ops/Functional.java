@@ -354,9 +354,36 @@ public final class Functional {
                         gx == null ? null : flat3(gx, n, c, s), gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
                 return new Tensor[]{gx, gw, gb};
             }
-            return normalizationBackward(g, x, weight, weight == null ? null : Views.reshape(weight, statShape), bias,
-                    axes, axes, eps);
+            return batchNormGraphBackward(g, x, weight, bias, eps);
         });
+    }
+
+    /**
+     * batchNorm's backward with batch statistics as differentiable {@link ChannelOps}, for
+     * createGraph: with xc = x - mean recomputed from x, r = rstd, Sg = sum g and Sgx = sum g xc per
+     * channel over M = N S values, gradX = r w g - (r w r^2 Sgx / M) xc - r w Sg / M (the rule
+     * rstd (gh - mean(gh) - xhat mean(gh xhat)) expanded), gradWeight = r Sgx, gradBias = Sg: six
+     * passes over the activations, and its own backward again a few channel ops.
+     */
+    private static Tensor[] batchNormGraphBackward(Tensor g, Tensor x, Tensor weight, Tensor bias, double eps) {
+        double invCount = (double) x.size(1) / Math.max(1, x.numel());
+        Tensor mean = Pointwise.mul(ChannelOps.channelSums(x, null), x.constant(invCount));
+        Tensor centered = ChannelOps.channelCombine(x, null, null, null, Pointwise.neg(mean));
+        Tensor var = Pointwise.mul(ChannelOps.channelSums(centered, centered), x.constant(invCount));
+        Tensor r = Pointwise.div(var.constant(1), Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
+        Tensor sumG = ChannelOps.channelSums(g, null);
+        Tensor sumGxc = ChannelOps.channelSums(g, centered);
+        Tensor gx = null;
+        if (wants(x)) {
+            Tensor rw = weight == null ? r : Pointwise.mul(r, weight);
+            Tensor centeredCoefficient = Pointwise.neg(Pointwise.mul(Pointwise.mul(rw, Pointwise.mul(r, r)),
+                    Pointwise.mul(sumGxc, x.constant(invCount))));
+            Tensor shift = Pointwise.neg(Pointwise.mul(rw, Pointwise.mul(sumG, x.constant(invCount))));
+            gx = ChannelOps.channelCombine(g, rw, centered, centeredCoefficient, shift);
+        }
+        Tensor gw = wants(weight) ? Pointwise.mul(r, sumGxc) : null;
+        Tensor gb = wants(bias) ? sumG : null;
+        return new Tensor[]{gx, gw, gb};
     }
 
     /**

@@ -109,6 +109,37 @@ class FunctionalGradProperties {
         });
     }
 
+    private static int[] activationShape(Rng r) {
+        int n = 1 + r.nextInt(3), ch = dim(r);
+        return switch (r.nextInt(3)) {
+            case 0 -> new int[]{n, ch};
+            case 1 -> new int[]{n, ch, dim(r)};
+            default -> new int[]{n, ch, 1 + r.nextInt(3), 1 + r.nextInt(3)};
+        };
+    }
+
+    /** Per-channel sums of u (or of u v): batch norm's differentiable backward is built from these. */
+    @Property(tries = 30)
+    void channelSums(@ForAll Layout lu, @ForAll Layout lv, @ForAll boolean product, @ForAll long seed) {
+        int[] s = activationShape(new Rng(seed));
+        OpCase c = OpCase.of("channelSums " + Arrays.toString(s) + " product " + product, seed).input(s, lu, Values.normal());
+        if (product) c.input(s, lv, Values.normal());
+        c.verifyTwice(x -> ChannelOps.channelSums(x[0], product ? x[1] : null));
+    }
+
+    /** a u + b v + shift per channel, with each optional part present or absent. */
+    @Property(tries = 30)
+    void channelCombine(@ForAll Layout lu, @ForAll Layout lv, @ForAll boolean scaled, @ForAll boolean second,
+                        @ForAll boolean shifted, @ForAll long seed) {
+        int[] s = activationShape(new Rng(seed));
+        int ch = s[1];
+        OpCase c = OpCase.of("channelCombine " + Arrays.toString(s) + " a " + scaled + " v " + second + " shift " + shifted, seed)
+                .input(s, lu, Values.normal()).input(new int[]{ch}, Values.normal())
+                .input(s, lv, Values.normal()).input(new int[]{ch}, Values.normal()).input(new int[]{ch}, Values.normal());
+        c.verifyTwice(x -> ChannelOps.channelCombine(x[0], scaled ? x[1] : null, second ? x[2] : null,
+                second ? x[3] : null, shifted ? x[4] : null));
+    }
+
     /** Evaluation mode normalizes with the running statistics, which are differentiable inputs here. */
     @Property(tries = 30)
     void batchNormEval(@ForAll Layout l, @ForAll long seed) {

@@ -181,6 +181,62 @@ class FusedOpsTest {
         assertArrayEquals(out[1], out[0], 1e-3);
     }
 
+    /** The cpu backend's channel kernels against the reference backend's composite defaults, FLOAT32, awkward shapes. */
+    @Test
+    void channelKernelsOnCpuMatchTheReference() {
+        Rng rng = new Rng(11);
+        for (int[] sh : new int[][]{{1, 1}, {1, 1, 1}, {7, 3}, {2, 5, 17}, {3, 4, 5, 7}, {2, 64, 7, 7}, {1, 3, 1031}}) {
+            int ch = sh[1];
+            Tensor u = randn(rng, DType.FLOAT32, REF, sh), v = randn(rng, DType.FLOAT32, REF, sh);
+            Tensor a = randn(rng, DType.FLOAT32, REF, ch), b = randn(rng, DType.FLOAT32, REF, ch), shift = randn(rng, DType.FLOAT32, REF, ch);
+            String where = java.util.Arrays.toString(sh);
+            assertArrayEquals(ChannelOps.channelSums(u, null).toDoubleArray(),
+                    ChannelOps.channelSums(u.to(CPU), null).toDoubleArray(), 1e-4 * sh[0] * u.numel() / ch, "sums " + where);
+            assertArrayEquals(ChannelOps.channelSums(u, v).toDoubleArray(),
+                    ChannelOps.channelSums(u.to(CPU), v.to(CPU)).toDoubleArray(), 1e-4 * u.numel() / ch, "products " + where);
+            assertArrayEquals(ChannelOps.channelCombine(u, a, v, b, shift).toDoubleArray(),
+                    ChannelOps.channelCombine(u.to(CPU), a.to(CPU), v.to(CPU), b.to(CPU), shift.to(CPU)).toDoubleArray(), 1e-5, where);
+            assertArrayEquals(ChannelOps.channelCombine(u, null, null, null, shift).toDoubleArray(),
+                    ChannelOps.channelCombine(u.to(CPU), null, null, null, shift.to(CPU)).toDoubleArray(), 1e-6, where);
+        }
+        // a permuted (non-contiguous) u: the op makes it contiguous first
+        Tensor p = randn(rng, DType.FLOAT32, CPU, 4, 3, 5).permute(1, 0, 2);
+        assertArrayEquals(ChannelOps.channelSums(p.to(REF), null).toDoubleArray(), ChannelOps.channelSums(p, null).toDoubleArray(), 1e-4);
+        // wrong shapes name the op and the shapes
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ChannelOps.channelCombine(randn(rng, DType.FLOAT32, CPU, 2, 3), randn(rng, DType.FLOAT32, CPU, 4), null, null, null));
+        assertTrue(e.getMessage().contains("channelCombine") && e.getMessage().contains("[4]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ChannelOps.channelSums(randn(rng, DType.FLOAT32, CPU, 2, 3), randn(rng, DType.FLOAT32, CPU, 3, 2)));
+        assertTrue(e.getMessage().contains("channelSums") && e.getMessage().contains("[3, 2]"), e.getMessage());
+    }
+
+    /** Third order through batch norm's createGraph backward, fused channel ops against the composite. */
+    @Test
+    void batchNormThirdDerivativesOnCpuMatchTheComposite() {
+        Rng rng = new Rng(12);
+        Tensor x0 = randn(rng, DType.FLOAT64, CPU, 5, 3, 3, 2);
+        Tensor w0 = randn(rng, DType.FLOAT64, CPU, 3), b0 = randn(rng, DType.FLOAT64, CPU, 3);
+        double[][] out = new double[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
+                Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
+                Tensor b = Views.clone(b0).requiresGrad(true);
+                Tensor y = Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5);
+                Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
+                Tensor[] g1 = Autograd.grad(new Tensor[]{loss}, new Tensor[]{x, w}, null, true, true, false);
+                Tensor s2 = Pointwise.add(Reductions.sum(Pointwise.mul(g1[0], g1[0]), false),
+                        Reductions.sum(Pointwise.mul(g1[1], Pointwise.tanh(g1[1])), false));
+                Tensor[] g2 = Autograd.grad(new Tensor[]{s2}, new Tensor[]{x, w}, null, true, true, false);
+                Tensor s3 = Reductions.sum(Pointwise.mul(g2[0], Pointwise.tanh(x)), false);
+                Tensor[] g3 = Autograd.grad(new Tensor[]{s3}, new Tensor[]{x, w, b}, null, false, false, true);
+                double[] gx = g3[0].toDoubleArray(), gw = g3[1].toDoubleArray();
+                out[pass] = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(gx), java.util.Arrays.stream(gw)).toArray();
+            }
+        }
+        assertArrayEquals(out[1], out[0], 1e-9);
+    }
+
     @Test
     void batchNormRunningStatisticsAgreeBetweenFusedAndComposite() {
         Rng rng = new Rng(9);

@@ -926,6 +926,38 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
+    public void channelSums(Strided u, Strided v, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(u, v, out)) {
+                super.channelSums(u, v, out);
+                return;
+            }
+            fused.channelSums(f32(u), u.offset(), v == null ? null : f32(v), v == null ? 0 : v.offset(), f32(out),
+                    out.offset(), u.shape()[0], u.shape()[1], u.shape()[2]);
+        } finally {
+            if (t0 != -1) Profiler.stop("channelSums", t0);
+        }
+    }
+
+    @Override
+    public void channelCombine(Strided u, Strided a, Strided v, Strided b, Strided shift, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            if (!dense(u, a, v, b, shift, out)) {
+                super.channelCombine(u, a, v, b, shift, out);
+                return;
+            }
+            fused.channelCombine(f32(u), u.offset(), a == null ? null : f32(a), a == null ? 0 : a.offset(),
+                    v == null ? null : f32(v), v == null ? 0 : v.offset(), b == null ? null : f32(b), b == null ? 0 : b.offset(),
+                    shift == null ? null : f32(shift), shift == null ? 0 : shift.offset(), f32(out), out.offset(),
+                    u.shape()[0], u.shape()[1], u.shape()[2]);
+        } finally {
+            if (t0 != -1) Profiler.stop("channelCombine", t0);
+        }
+    }
+
+    @Override
     public void batchNormChannelsBackward(Strided g, Strided x, Strided weight, Strided mean, Strided rstd,
                                           Strided gradX, Strided gradWeight, Strided gradBias) {
         long t0 = Profiler.start();

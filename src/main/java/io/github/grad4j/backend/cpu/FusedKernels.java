@@ -141,6 +141,43 @@ final class FusedKernels {
         });
     }
 
+    /** out[ch] = sum over i, j of u[i, ch, j] v[i, ch, j] (v null: of u) on contiguous [n, c, s]; one task per channel. */
+    void channelSums(float[] u, int uo, float[] v, int vo, float[] out, int oo, int n, int c, int s) {
+        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+            for (int ch = c0; ch < c1; ch++) {
+                double sum = 0; // float lanes within a row, double across rows
+                for (int i = 0; i < n; i++) {
+                    int row = (i * c + ch) * s;
+                    sum += v == null ? k.reduce(ReduceOp.SUM, u, uo + row, s) : k.dot(u, uo + row, v, vo + row, s);
+                }
+                out[oo + ch] = (float) sum;
+            }
+        });
+    }
+
+    /**
+     * out = a[ch] u + b[ch] v + shift[ch] on contiguous [n, c, s] (a null: 1; v, b null: no second
+     * term; shift null: 0), one task per block of (i, ch) rows.
+     */
+    void channelCombine(float[] u, int uo, float[] a, int ao, float[] v, int vo, float[] b, int bo, float[] shift, int so,
+                        float[] out, int oo, int n, int c, int s) {
+        parallel.forRange(n * c, Math.max(1, GRAIN / Math.max(1, s)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int ch = r % c, row = r * s;
+                float scaleU = a == null ? 1f : a[ao + ch];
+                float add = shift == null ? 0f : shift[so + ch];
+                int ui = uo + row, oi = oo + row;
+                if (v == null) {
+                    for (int j = 0; j < s; j++) out[oi + j] = scaleU * u[ui + j] + add;
+                } else {
+                    float scaleV = b[bo + ch];
+                    int vi = vo + row;
+                    for (int j = 0; j < s; j++) out[oi + j] = scaleU * u[ui + j] + scaleV * v[vi + j] + add;
+                }
+            }
+        });
+    }
+
     /**
      * Backward of batchNorm on contiguous [n, c, s]; gx, gw, gb may be null. Per channel, with
      * xc = x - mean: gb = sum g, gw = rstd sum g xc, and
