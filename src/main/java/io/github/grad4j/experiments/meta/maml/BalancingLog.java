@@ -82,29 +82,28 @@ public final class BalancingLog {
             String file = dataset.replaceAll("[^A-Za-z0-9_.-]", "_");
             Map<Integer, List<double[]>> layers = gamma.get(dataset);
             if (layers != null) {
-                ScatterPlot plot = new ScatterPlot().size(760, 480)
-                        .title("Bayesian-TAML exp(gamma) per layer vs task size (" + dataset + ")")
-                        .xLabel("support set size").yLabel("exp(gamma), posterior mean");
-                Map<Integer, Double> rho = gammaSizeCorrelation(dataset);
-                for (Map.Entry<Integer, List<double[]>> e : layers.entrySet()) {
-                    plot.series(String.format("layer %d (rho %.2f)", e.getKey(), rho.get(e.getKey())),
-                            column(e.getValue(), 0), column(e.getValue(), 1));
-                }
-                plot.writePng(dir.resolve("gamma-" + file + ".png"));
+                scatter("Bayesian-TAML exp(gamma) per layer vs task size (" + dataset + ")", "support set size",
+                        "exp(gamma), posterior mean", "layer ", layers, gammaSizeCorrelation(dataset))
+                        .writePng(dir.resolve("gamma-" + file + ".png"));
             }
             Map<String, List<double[]>> modes = omega.get(dataset);
             if (modes != null) {
-                ScatterPlot plot = new ScatterPlot().size(760, 480)
-                        .title("Bayesian-TAML softmax(omega) vs class size (" + dataset + ")")
-                        .xLabel("shots of the class").yLabel("softmax(omega), posterior mean");
-                Map<String, Double> rho = omegaShotCorrelation(dataset);
-                for (Map.Entry<String, List<double[]>> e : modes.entrySet()) {
-                    plot.series(String.format("%s (rho %.2f)", e.getKey(), rho.get(e.getKey())),
-                            column(e.getValue(), 0), column(e.getValue(), 1));
-                }
-                plot.writePng(dir.resolve("omega-" + file + ".png"));
+                scatter("Bayesian-TAML softmax(omega) vs class size (" + dataset + ")", "shots of the class",
+                        "softmax(omega), posterior mean", "", modes, omegaShotCorrelation(dataset))
+                        .writePng(dir.resolve("omega-" + file + ".png"));
             }
         }
+    }
+
+    /** One series per key (layer or shot mode), labelled with its rank correlation. */
+    private static <K> ScatterPlot scatter(String title, String xLabel, String yLabel, String prefix,
+                                           Map<K, List<double[]>> series, Map<K, Double> rho) {
+        ScatterPlot plot = new ScatterPlot().size(760, 480).title(title).xLabel(xLabel).yLabel(yLabel);
+        for (Map.Entry<K, List<double[]>> e : series.entrySet()) {
+            plot.series(String.format("%s%s (rho %.2f)", prefix, e.getKey(), rho.get(e.getKey())),
+                    column(e.getValue(), 0), column(e.getValue(), 1));
+        }
+        return plot;
     }
 
     private static double spearman(List<double[]> points) {
