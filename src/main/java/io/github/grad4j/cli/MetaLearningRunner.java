@@ -15,7 +15,10 @@ import io.github.grad4j.experiments.meta.data.OmniglotLoader;
 import io.github.grad4j.experiments.meta.data.ShotMode;
 import io.github.grad4j.io.SafeTensors;
 import io.github.grad4j.optim.Adam;
+import io.github.grad4j.optim.TrainingCheckpoint;
 import io.github.grad4j.report.CsvWriter;
+import io.github.grad4j.report.LinePlot;
+import io.github.grad4j.report.Progress;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Tensor;
 
@@ -100,6 +103,9 @@ public final class MetaLearningRunner {
         return (shared == null || shared.isBlank() ? Path.of("..", "shared") : Path.of(shared)).resolve("data").resolve("omniglot");
     }
 
+    /** The resumable training state in a run folder. */
+    public static final String TRAINING_CHECKPOINT = "training.safetensors";
+
     private static ImageDataset omniglot(Options o, String split) throws IOException {
         Path p = omniglotDir(o).resolve(o.string(split));
         if (!Files.exists(p)) {
@@ -173,6 +179,8 @@ public final class MetaLearningRunner {
         Options o = options("fewshot train --method maml|metasgd|btaml [options]")
                 .option("--iterations", "N", "meta-batches to train", "100")
                 .option("--test-tasks", "N", "test tasks per test set after training (0: none)", "100")
+                .option("--checkpoint-every", "N", "write " + TRAINING_CHECKPOINT + " (atomically) every N meta-batches", "25")
+                .flag("--resume", "continue the run in --out from its last checkpoint (same settings; --iterations may grow)")
                 .parse(args);
         if (o.helpRequested()) {
             out.print(o.help("Meta-trains MAML / Meta-SGD / Bayesian-TAML on any-shot Omniglot small1."));
@@ -181,38 +189,120 @@ public final class MetaLearningRunner {
         config(o); // a wrong method or ablation is a usage error before any data is read
         MetaTraining setup = MetaTraining.of(o);
         long seed = setup.seed();
-        Rng rng = setup.rng();
         MetaLearner learner = setup.learner();
-        EpisodeSampler sampler = setup.sampler();
         Adam adam = setup.adam();
         Path outDir = o.path("--out");
-        Files.createDirectories(outDir);
-        CsvWriter log = new CsvWriter("iteration", "query_loss", "kl", "query_accuracy", "seconds");
+        Path checkpoint = outDir.resolve(TRAINING_CHECKPOINT);
+        String settings = trainingSettings(o);
         int iterations = o.integer("--iterations"), batch = o.integer("--meta-batch");
-        Rng noise = rng.fork();
+        int every = o.integer("--checkpoint-every");
+        if (every < 1) throw new UsageException("--checkpoint-every must be at least 1, got " + every);
+        List<double[]> log = new ArrayList<>();
+        long done = 0;
+        if (o.has("--resume")) {
+            if (!Files.exists(checkpoint)) {
+                throw new IllegalArgumentException("--resume: no " + TRAINING_CHECKPOINT + " in " + outDir.toAbsolutePath());
+            }
+            TrainingCheckpoint.Restored restored = TrainingCheckpoint.load(checkpoint, learner.metaParameters(), adam, Map.of());
+            String saved = restored.metadata().getOrDefault("settings", "");
+            if (!saved.equals(settings)) {
+                throw new IllegalArgumentException("--resume: " + checkpoint + " was trained with other settings:\n  saved: "
+                        + saved + "\n  now:   " + settings);
+            }
+            done = restored.step();
+            log = readTrainLog(outDir.resolve("train.csv"), done);
+            out.printf("resuming %s after meta-batch %d of %d%n", outDir, done, iterations);
+        } else if (Files.exists(checkpoint)) {
+            throw new IllegalArgumentException(outDir.toAbsolutePath() + " already holds a training run (" + TRAINING_CHECKPOINT
+                    + "); use --resume to continue it or choose another --out");
+        }
+        Files.createDirectories(outDir);
+        double secondsBefore = log.isEmpty() ? 0 : log.get(log.size() - 1)[4];
         long start = System.nanoTime();
-        for (int it = 1; it <= iterations; it++) {
+        Progress progress = Progress.builder(iterations).unitName("meta-batch").out(out).build();
+        for (long it = done + 1; it <= iterations; it++) {
+            // each meta-batch's tasks and noise depend only on (seed, iteration): a resumed run sees what an
+            // uninterrupted one would have
+            EpisodeSampler sampler = new EpisodeSampler(setup.data(), spec(o), iterationSeed(seed, it, 1));
             List<Task> tasks = new ArrayList<>();
             for (int b = 0; b < batch; b++) tasks.add(Task.from(sampler.next(), learner.dtype()));
-            MetaLearner.StepStats s = learner.metaTrainStep(tasks, adam, noise);
+            MetaLearner.StepStats s = learner.metaTrainStep(tasks, adam, new Rng(iterationSeed(seed, it, 2)));
             if (!Double.isFinite(s.queryLoss())) {
-                out.println("diverged at iteration " + it + ": query loss " + s.queryLoss());
+                out.println("diverged at iteration " + it + ": query loss " + s.queryLoss() + " (last checkpoint in " + outDir + ")");
                 return Main.FAILURE;
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            log.row(it, s.queryLoss(), s.kl(), s.accuracy(), seconds);
-            if (it == 1 || it % 10 == 0 || it == iterations) {
-                out.printf("iteration %d/%d: query loss %.4f, kl %.3f, query accuracy %.3f, %.1f s%n", it, iterations,
-                        s.queryLoss(), s.kl(), s.accuracy(), seconds);
+            double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
+            log.add(new double[]{it, s.queryLoss(), s.kl(), s.accuracy(), seconds});
+            progress.metric("loss", String.format("%.4f", s.queryLoss())).metric("acc", String.format("%.3f", s.accuracy()));
+            if (learner.config().omega() || learner.config().gamma() || learner.config().z()) {
+                progress.metric("kl", String.format("%.2f", s.kl()));
             }
+            progress.update(it, 1);
+            if (it % every == 0 || it == iterations) saveTraining(o, learner, adam, it, settings, log, outDir);
         }
-        log.write(outDir.resolve("train.csv"));
+        progress.finish();
+        if (done >= iterations) saveTraining(o, learner, adam, done, settings, log, outDir);
         Map<String, Tensor> state = new LinkedHashMap<>(learner.metaParameters());
         SafeTensors.save(outDir.resolve("meta_parameters.safetensors"), state,
                 Map.of("method", o.string("--method"), "seed", Long.toString(seed)));
         int testTasks = o.integer("--test-tasks");
         if (testTasks > 0) metaTest(o, learner, testTasks, outDir, out);
         return Main.OK;
+    }
+
+    /** The training state, every N meta-batches: meta-parameters, Adam, step (one atomic file), train.csv and train.png. */
+    private static void saveTraining(Options o, MetaLearner learner, Adam adam, long step, String settings, List<double[]> log,
+                                     Path outDir) throws IOException {
+        TrainingCheckpoint.save(outDir.resolve(TRAINING_CHECKPOINT), learner.metaParameters(), adam, step, Map.of(),
+                Map.of("settings", settings, "method", o.string("--method")));
+        CsvWriter csv = new CsvWriter("iteration", "query_loss", "kl", "query_accuracy", "seconds");
+        for (double[] r : log) csv.row((long) r[0], r[1], r[2], r[3], r[4]);
+        csv.write(outDir.resolve("train.csv"));
+        if (log.size() >= 2) {
+            double[] x = new double[log.size()], loss = new double[log.size()], accuracy = new double[log.size()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = log.get(i)[0];
+                loss[i] = log.get(i)[1];
+                accuracy[i] = log.get(i)[3];
+            }
+            new LinePlot().size(760, 420).title(o.string("--method") + " meta-training: query loss and accuracy per meta-batch")
+                    .xLabel("meta-batch").yLabel("query loss / accuracy").series("query loss", x, loss)
+                    .series("query accuracy", x, accuracy).writePng(outDir.resolve("train.png"));
+        }
+    }
+
+    /** The rows of a train.csv up to {@code step} (a crash after a checkpoint may have left none beyond it). */
+    private static List<double[]> readTrainLog(Path csv, long step) throws IOException {
+        List<double[]> rows = new ArrayList<>();
+        if (!Files.exists(csv)) return rows;
+        List<String> lines = Files.readAllLines(csv);
+        for (int i = 1; i < lines.size(); i++) {
+            String[] f = lines.get(i).split(",");
+            if (f.length != 5) throw new IllegalArgumentException(csv + " line " + (i + 1) + ": expected 5 fields, got " + f.length);
+            double[] r = new double[5];
+            for (int k = 0; k < 5; k++) r[k] = Double.parseDouble(f[k]);
+            if (r[0] <= step) rows.add(r);
+        }
+        return rows;
+    }
+
+    /** What must match for --resume: every option that changes the training trajectory. */
+    private static String trainingSettings(Options o) {
+        StringBuilder sb = new StringBuilder();
+        for (String name : List.of("--method", "--train-split", "--ways", "--max-shot", "--queries", "--filters", "--inner-lr",
+                "--inner-steps", "--meta-batch", "--outer-lr", "--dtype", "--seed")) {
+            sb.append(name).append('=').append(o.string(name)).append(' ');
+        }
+        for (String flag : List.of("--no-omega", "--no-gamma", "--no-z", "--first-order")) if (o.has(flag)) sb.append(flag).append(' ');
+        return sb.toString().trim();
+    }
+
+    /** A seed for one meta-batch's tasks ({@code stream} 1) or noise ({@code stream} 2), from the run's seed. */
+    static long iterationSeed(long seed, long iteration, int stream) {
+        long z = seed * 0x9E3779B97F4A7C15L + iteration * 0xBF58476D1CE4E5B9L + stream * 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /** {@code eval}: loads {@code --checkpoint} and meta-tests on Omniglot small2 and Fashion-MNIST. */

@@ -54,8 +54,18 @@ public final class TrainingCheckpoint {
      */
     public static void save(Path file, Module model, Optimizer optimizer, long step, Map<String, Rng> generators,
                             Map<String, String> metadata) throws IOException {
+        save(file, model.stateDict(), optimizer, step, generators, metadata);
+    }
+
+    /**
+     * Saves named tensors that are not a {@link Module} (e.g. a meta-learner's meta-parameters)
+     * with the optimizer state, step, generators and metadata, as {@link #save(Path, Module,
+     * Optimizer, long, Map, Map)} does.
+     */
+    public static void save(Path file, Map<String, Tensor> state, Optimizer optimizer, long step,
+                            Map<String, Rng> generators, Map<String, String> metadata) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
             if (e.getKey().startsWith(OPTIMIZER_PREFIX)) {
                 throw new IllegalArgumentException("TrainingCheckpoint.save: model tensor '" + e.getKey()
                         + "' collides with the optimizer prefix '" + OPTIMIZER_PREFIX + "'");
@@ -96,6 +106,28 @@ public final class TrainingCheckpoint {
      * {@link SafeTensors.FormatException} naming the file.
      */
     public static Restored load(Path file, Module model, Optimizer optimizer, Map<String, Rng> generators) throws IOException {
+        return load(file, model.stateDict(), loaded -> model.loadStateDict(loaded, true), optimizer, generators);
+    }
+
+    /**
+     * Loads into named tensors that are not a {@link Module}: each is overwritten in place (converted
+     * to its own dtype and backend), with the same all-or-nothing checks as the Module version.
+     */
+    public static Restored load(Path file, Map<String, Tensor> state, Optimizer optimizer, Map<String, Rng> generators)
+            throws IOException {
+        return load(file, state, loaded -> {
+            try (io.github.grad4j.autograd.GradMode.Scope ignored = io.github.grad4j.autograd.GradMode.noGrad()) {
+                for (Map.Entry<String, Tensor> e : state.entrySet()) {
+                    Tensor dst = e.getValue();
+                    Tensor src = loaded.get(e.getKey()).to(dst.backend());
+                    dst.assign(src.dtype() == dst.dtype() ? src : src.toDType(dst.dtype()));
+                }
+            }
+        }, optimizer, generators);
+    }
+
+    private static Restored load(Path file, Map<String, Tensor> expected, java.util.function.Consumer<Map<String, Tensor>> apply,
+                                 Optimizer optimizer, Map<String, Rng> generators) throws IOException {
         // read on the host: loadStateDict moves each tensor to its target's backend, and a device
         // backend may not hold every dtype a checkpoint carries (OpenCL has no FLOAT64)
         SafeTensors.Contents contents = SafeTensors.read(file, io.github.grad4j.backend.reference.ReferenceBackend.INSTANCE);
@@ -111,7 +143,6 @@ public final class TrainingCheckpoint {
         }
 
         List<String> problems = new ArrayList<>();
-        Map<String, Tensor> expected = model.stateDict();
         for (Map.Entry<String, Tensor> e : expected.entrySet()) {
             Tensor have = modelTensors.get(e.getKey());
             Tensor want = e.getValue();
@@ -139,7 +170,7 @@ public final class TrainingCheckpoint {
         }
         if (!problems.isEmpty()) throw new MismatchException(file, problems);
 
-        model.loadStateDict(modelTensors, true);
+        apply.accept(modelTensors);
         if (optimizer != null) optimizer.loadStateDict(optimizerTensors);
         for (Map.Entry<String, long[]> e : rngStates.entrySet()) {
             generators.get(e.getKey()).restore(e.getValue()[0], e.getValue()[1]);

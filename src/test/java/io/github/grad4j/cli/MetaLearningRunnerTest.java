@@ -74,7 +74,13 @@ class MetaLearningRunnerTest {
         assertEquals(3, Files.readAllLines(out.resolve("train.csv")).size());
         assertTrue(Files.exists(out.resolve("gamma-fashion-mnist.png")) || fashion.equals("none"));
         try (var pngs = Files.list(out)) {
-            assertEquals(2 * sets, pngs.filter(p -> p.toString().endsWith(".png")).count(), "gamma and omega plot per test set");
+            assertEquals(2 * sets, pngs.map(p -> p.getFileName().toString())
+                    .filter(n -> (n.startsWith("gamma-") || n.startsWith("omega-")) && n.endsWith(".png")).count(),
+                    "gamma and omega plot per test set");
+        }
+        assertTrue(Files.exists(out.resolve("train.png")));
+        assertTrue(Files.exists(out.resolve(MetaLearningRunner.TRAINING_CHECKPOINT)));
+        {
         }
 
         // the checkpoint reloads into eval, which must reproduce train's meta-test numbers (same seeds)
@@ -85,6 +91,53 @@ class MetaLearningRunnerTest {
                 "--checkpoint", out.resolve("meta_parameters.safetensors").toString(), "--out", evalOut.toString()}, quiet());
         assertEquals(Main.OK, rcEval);
         assertEquals(summary, Files.readAllLines(evalOut.resolve("meta_test.csv")));
+    }
+
+    /** Stopping after 2 meta-batches and resuming to 4 gives the same meta-parameters and log as 4 in one go. */
+    @Test
+    void resumedTrainingEqualsAnUninterruptedRun(@TempDir Path dir) throws Exception {
+        Path omniglot = sharedOmniglot();
+        assumeTrue(Files.exists(omniglot.resolve("images_background_small1.zip")), "skipped: shared Omniglot data not found");
+        String[] common = {"--method", "btaml", "--omniglot", omniglot.toString(), "--fashion-mnist", "none", "--filters", "4",
+                "--ways", "3", "--max-shot", "2", "--queries", "1", "--inner-steps", "1", "--meta-batch", "2",
+                "--test-tasks", "0", "--checkpoint-every", "1"};
+        Path once = dir.resolve("once"), twice = dir.resolve("twice");
+        assertEquals(Main.OK, MetaLearningRunner.train(concat(common, "--iterations", "4", "--out", once.toString()), quiet()));
+        assertEquals(Main.OK, MetaLearningRunner.train(concat(common, "--iterations", "2", "--out", twice.toString()), quiet()));
+        // the run exists: starting again without --resume is refused, and so is resuming with other settings
+        IllegalArgumentException exists = assertThrows(IllegalArgumentException.class,
+                () -> MetaLearningRunner.train(concat(common, "--iterations", "4", "--out", twice.toString()), quiet()));
+        assertTrue(exists.getMessage().contains("--resume"), exists.getMessage());
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> MetaLearningRunner.train(
+                concat(common, "--iterations", "4", "--outer-lr", "0.01", "--resume", "--out", twice.toString()), quiet()));
+        assertTrue(other.getMessage().contains("other settings"), other.getMessage());
+        assertEquals(Main.OK, MetaLearningRunner.train(concat(common, "--iterations", "4", "--resume", "--out", twice.toString()), quiet()));
+
+        var a = io.github.grad4j.io.SafeTensors.load(once.resolve("meta_parameters.safetensors"));
+        var b = io.github.grad4j.io.SafeTensors.load(twice.resolve("meta_parameters.safetensors"));
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) org.junit.jupiter.api.Assertions.assertArrayEquals(a.get(k).toDoubleArray(), b.get(k).toDoubleArray(), 0.0, k);
+        List<String> logA = Files.readAllLines(once.resolve("train.csv")), logB = Files.readAllLines(twice.resolve("train.csv"));
+        assertEquals(5, logB.size());
+        for (int i = 0; i < logA.size(); i++) {
+            assertEquals(withoutSeconds(logA.get(i)), withoutSeconds(logB.get(i)), "train.csv line " + (i + 1));
+        }
+        assertTrue(Files.exists(twice.resolve("train.png")));
+    }
+
+    private static String withoutSeconds(String csvLine) {
+        return csvLine.substring(0, csvLine.lastIndexOf(','));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static Path sharedOmniglot() {
+        String shared = System.getProperty("grad4j.shared");
+        return (shared == null || shared.isBlank() ? Path.of("..", "shared") : Path.of(shared)).resolve("data/omniglot");
     }
 
     private static PrintStream quiet() {
