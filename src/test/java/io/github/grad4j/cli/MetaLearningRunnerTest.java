@@ -80,8 +80,6 @@ class MetaLearningRunnerTest {
         }
         assertTrue(Files.exists(out.resolve("train.png")));
         assertTrue(Files.exists(out.resolve(MetaLearningRunner.TRAINING_CHECKPOINT)));
-        {
-        }
 
         // the checkpoint reloads into eval, which must reproduce train's meta-test numbers (same seeds)
         Path evalOut = out.resolve("eval");
