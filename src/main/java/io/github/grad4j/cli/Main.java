@@ -34,6 +34,7 @@ public final class Main {
         list.add(new FewShotTrainCommand());
         list.add(new FewShotEvalCommand());
         list.add(new FewShotMxml.ExperimentCommand());
+        list.add(new MetaReportCommand());
         list.add(new BenchCommand());
         list.add(new DevicesCommand());
         return list;
