@@ -45,6 +45,12 @@ public record MetaLearnerConfig(int innerStepsTrain, int innerStepsTest, double 
         return new MetaLearnerConfig(5, 10, 0.01, true, false, true, true, true, true, 10, maxShot);
     }
 
+    /** The same with another inner step size (for Meta-SGD and Bayesian-TAML: the initial per-parameter value). */
+    public MetaLearnerConfig withInnerLr(double lr) {
+        return new MetaLearnerConfig(innerStepsTrain, innerStepsTest, lr, learnedInnerLr, firstOrder, zeroInitHead, omega, gamma,
+                z, testSamples, maxShot);
+    }
+
     /** Whether an inference network is needed. */
     public boolean anyBalancing() {
         return omega || gamma || z;
