@@ -53,7 +53,7 @@ final class FewShotMxml {
     static int train(String[] args, PrintStream out) throws Exception {
         Options o = new Options("fewshot train --method mxml --learners DIR1,DIR2,... --data SRC1,SRC2,... --out DIR [options]")
                 .option("--method", "mxml", "the mixture of meta-learners", "mxml")
-                .option("--learners", "DIRS", "comma-separated folders of trained protonet learners ('fewshot train')", null)
+                .option("--learners", "DIRS", "comma-separated folders of trained protonet or tpn learners ('fewshot train')", null)
                 .option("--names", "NAMES", "comma-separated learner names (default: the folders' names)", null)
                 .option("--data", "SRCS", "comma-separated training sources the WPN's episodes come from (uniformly): an "
                         + "Omniglot zip/folder, PATH#Alphabet1+Alphabet2, or fashion-mnist[:train|:test][#0+1+...]", null)
@@ -147,7 +147,7 @@ final class FewShotMxml {
         int ways = o.has("--way") ? o.integer("--way") : ((Number) description.get("ways")).intValue();
         int shots = o.has("--shot") ? o.integer("--shot") : ((Number) description.get("shots")).intValue();
         int queries = o.has("--query") ? o.integer("--query") : ((Number) description.get("queries")).intValue();
-        int imageSize = model.learners().get(0).model().encoder().imageSize();
+        int imageSize = model.learners().get(0).encoder().imageSize();
         String dataSpec = o.string("--data");
         ImageDataset data = DataSources.load(dataSpec, imageSize);
         var union = o.stringOrNull("--union") == null ? null : FewShotTrainer.loadModel(o.path("--union"));
@@ -226,6 +226,7 @@ final class FewShotMxml {
                     .option("--omniglot", "DIR", "folder with images_background_small1.zip and _small2.zip "
                             + "(default: ../shared/data/omniglot or -Dgrad4j.shared=DIR)", null)
                     .option("--test-episodes", "N", "test episodes per distribution (default: 100 quick, 600 full)", null)
+                    .option("--learner", "protonet|tpn", "the base learners' method (and the union learner's)", "protonet")
                     .option("--device", "cpu|opencl|auto|reference", "where to compute", "cpu")
                     .option("--seed", "N", "seeds data splits, weights and episodes", "1")
                     .option("--out", "DIR", "output folder (learners/, union/, mxml/, report.md, CSV, PNG)", null)
@@ -238,11 +239,13 @@ final class FewShotMxml {
             long seed = o.longValue("--seed");
             MxmlExperiment.Settings settings = o.has("--quick") ? MxmlExperiment.Settings.quick(seed)
                     : MxmlExperiment.Settings.full(seed);
-            if (o.has("--test-episodes")) {
-                MxmlExperiment.Settings s = settings;
-                settings = new MxmlExperiment.Settings(s.label(), s.ways(), s.shots(), s.queries(), s.filters(),
-                        s.learnerEpisodes(), s.unionEpisodes(), s.learnerLearningRate(), s.wpn(),
-                        o.integer("--test-episodes"), s.seed());
+            MxmlExperiment.Settings s = settings;
+            try {
+                settings = new MxmlExperiment.Settings(s.label(), o.string("--learner"), s.ways(), s.shots(), s.queries(),
+                        s.filters(), s.learnerEpisodes(), s.unionEpisodes(), s.learnerLearningRate(), s.wpn(),
+                        o.has("--test-episodes") ? o.integer("--test-episodes") : s.testEpisodes(), s.seed());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--learner: " + e.getMessage());
             }
             Path omniglot = o.stringOrNull("--omniglot") != null ? o.path("--omniglot") : sharedOmniglot();
             Path outDir = o.path("--out");

@@ -70,18 +70,24 @@ public final class MxmlExperiment {
      * @param unionEpisodes   training episodes of the union learner (default: all base learners' together,
      *                        the same compute)
      */
-    public record Settings(String label, int ways, int shots, int queries, int filters, int learnerEpisodes,
-                           int unionEpisodes, double learnerLearningRate, MxmlTrainer.Settings wpn, int testEpisodes,
-                           long seed) {
+    public record Settings(String label, String learnerMethod, int ways, int shots, int queries, int filters,
+                           int learnerEpisodes, int unionEpisodes, double learnerLearningRate, MxmlTrainer.Settings wpn,
+                           int testEpisodes, long seed) {
+        public Settings {
+            if (!learnerMethod.equals("protonet") && !learnerMethod.equals("tpn")) {
+                throw new IllegalArgumentException("MxML learners must be protonet or tpn, got '" + learnerMethod + "'");
+            }
+        }
+
         /** A few minutes on two CPU cores: short training, 32 filters, 100 test episodes. */
         public static Settings quick(long seed) {
-            return new Settings("quick (short training)", 5, 5, 10, 32, 150, 450, 2e-3,
+            return new Settings("quick (short training)", "protonet", 5, 5, 10, 32, 150, 450, 2e-3,
                     new MxmlTrainer.Settings(120, 15, 32, 3e-3, seed), 100, seed);
         }
 
         /** Longer runs: 64 filters, 2000 episodes per learner, 600 test episodes (hours on a CPU). */
         public static Settings full(long seed) {
-            return new Settings("full", 5, 5, 10, 64, 2000, 6000, 1e-3,
+            return new Settings("full", "protonet", 5, 5, 10, 64, 2000, 6000, 1e-3,
                     new MxmlTrainer.Settings(1000, 20, 32, 1e-3, seed), 600, seed);
         }
 
@@ -90,7 +96,7 @@ public final class MxmlExperiment {
         }
 
         FewShotConfig learnerConfig(int episodes, long learnerSeed) {
-            return new FewShotConfig("protonet", ways, shots, queries, false, filters, 28, episodes,
+            return new FewShotConfig(learnerMethod, ways, shots, queries, false, filters, 28, episodes,
                     learnerLearningRate, Integer.MAX_VALUE, Integer.MAX_VALUE, 0, Tpn.DEFAULT_K, Tpn.DEFAULT_ALPHA,
                     false, learnerSeed);
         }
@@ -98,6 +104,7 @@ public final class MxmlExperiment {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("label", label);
+            m.put("learner_method", learnerMethod);
             m.put("ways", (long) ways);
             m.put("shots", (long) shots);
             m.put("queries", (long) queries);
@@ -343,10 +350,10 @@ public final class MxmlExperiment {
 
         ReportWriter report = new ReportWriter(out.resolve("report.md"));
         report.heading(1, "MxML experiment (" + settings.label() + ")");
-        report.paragraph(String.format("%d-way %d-shot, %d queries per class; Conv-4 with %d filters; %d training "
+        report.paragraph(String.format("Learners: %s. %d-way %d-shot, %d queries per class; Conv-4 with %d filters; %d training "
                         + "episodes per learner, %d for the union learner; each WPN on %d pool episodes x %d epochs; %d test "
                         + "episodes per distribution (the same episodes for every method). Accuracy in %%, ± the 95%% "
-                        + "CI half-width 1.96·std/√n.", settings.ways(), settings.shots(), settings.queries(),
+                        + "CI half-width 1.96·std/√n.", settings.learnerMethod(), settings.ways(), settings.shots(), settings.queries(),
                 settings.filters(), settings.learnerEpisodes(), settings.unionEpisodes(), settings.wpn().poolEpisodes(),
                 settings.wpn().epochs(), settings.testEpisodes()));
         report.table(accuracyTable);

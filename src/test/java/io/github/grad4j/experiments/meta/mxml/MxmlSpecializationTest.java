@@ -76,6 +76,43 @@ class MxmlSpecializationTest {
         assertThrows(IllegalArgumentException.class, () -> together.pairedDifference("second", "nobody"));
     }
 
+    /**
+     * A TPN learner mixes like a prototypical one: its log-probabilities are the log-softmax of its
+     * own query scores, its summary comes from its encoder, and a WPN trains over a protonet and a
+     * TPN learner together.
+     */
+    @Test
+    void tpnLearnersJoinTheMixture(@TempDir Path dir) throws Exception {
+        ImageDataset left = SyntheticSources.halves("left", true, 6, 6, SIZE, 1);
+        FewShotConfig tpnConfig = new FewShotConfig("tpn", 3, 3, 3, false, 4, SIZE, 4, 1e-2,
+                Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
+        FewShotModel tpn = LearnerTrainer.train(tpnConfig,
+                new EpisodeSources(List.of("left"), List.of(left), SPEC, 5), dir.resolve("tpn"), QUIET).model();
+        FrozenLearner frozen = new FrozenLearner("tpn", tpn, dir.resolve("tpn"));
+        io.github.grad4j.experiments.meta.EpisodeBatch batch = io.github.grad4j.experiments.meta.EpisodeBatch.of(
+                new io.github.grad4j.experiments.meta.data.EpisodeSampler(left, SPEC, 3).next(), frozen.dtype());
+        FrozenLearner.View view = frozen.view(batch, io.github.grad4j.backend.DType.FLOAT32);
+        tpn.eval();
+        double[] expected;
+        try (var ignored = io.github.grad4j.autograd.GradMode.noGrad()) {
+            expected = tpn.forward(batch).queryScores().logSoftmax(1).toDoubleArray();
+        }
+        assertArrayEquals(expected, view.queryLogProbabilities().toDoubleArray(), 1e-6);
+        assertEquals(SupportSummary.SIZE, view.summary().length);
+        for (double v : view.summary()) assertTrue(Double.isFinite(v), java.util.Arrays.toString(view.summary()));
+
+        FewShotConfig protoConfig = new FewShotConfig("protonet", 3, 3, 3, false, 4, SIZE, 4, 1e-2,
+                Integer.MAX_VALUE, Integer.MAX_VALUE, 0, 20, 0.99, false, 1);
+        FewShotModel proto = LearnerTrainer.train(protoConfig,
+                new EpisodeSources(List.of("left"), List.of(left), SPEC, 6), dir.resolve("proto"), QUIET).model();
+        MxmlTrainer.Outcome outcome = MxmlTrainer.train(List.of(new FrozenLearner("proto", proto, dir.resolve("proto")), frozen),
+                new EpisodeSources(List.of("left"), List.of(left), SPEC, 7), new MxmlTrainer.Settings(4, 2, 8, 1e-2, 1),
+                dir.resolve("mxml"), QUIET);
+        assertTrue(Double.isFinite(outcome.epochLoss()[1]));
+        MxmlModel reloaded = MxmlModel.load(dir.resolve("mxml"));
+        assertEquals("tpn", reloaded.learners().get(1).model().method());
+    }
+
     @Test
     void wpnWeightsTheLearnerOfTheEpisodesDistribution(@TempDir Path dir) throws Exception {
         ImageDataset leftTest = SyntheticSources.halves("left", true, 6, 10, SIZE, 3);
