@@ -367,14 +367,21 @@ public final class MetaLearningRunner {
         List<MetaEvaluation.Summary> results = new ArrayList<>();
         // fixed test seeds, independent of training, so every method sees the same test tasks
         EpisodeSampler id = new EpisodeSampler(testOmniglot(o, out), spec(o), seed + 1_000_003);
+        out.println("meta-test on " + tasks + " Omniglot tasks" + (learner.config().testSamples() > 1
+                ? " (" + learner.config().testSamples() + " Monte Carlo samples each)" : ""));
+        Progress omniglotProgress = Progress.builder(tasks).unitName("task").out(out).build();
         results.add(MetaEvaluation.evaluate("omniglot-" + o.string("--test-split"), learner, id, tasks,
-                new Rng(seed + 17), perTask, balancing, null));
+                new Rng(seed + 17), perTask, balancing, t -> omniglotProgress.update(t + 1, 1)));
+        omniglotProgress.finish();
         String fashion = o.string("--fashion-mnist");
         if (!fashion.equals("none")) {
             ImageDataset fm = FashionMnist.load(Path.of(fashion), FashionMnist.Split.TEST, learner.base().imageSize());
             EpisodeSampler ood = new EpisodeSampler(fm, spec(o), seed + 2_000_003);
+            out.println("meta-test on " + tasks + " Fashion-MNIST tasks");
+            Progress fashionProgress = Progress.builder(tasks).unitName("task").out(out).build();
             results.add(MetaEvaluation.evaluate("fashion-mnist", learner, ood, tasks, new Rng(seed + 19), perTask,
-                    balancing, null));
+                    balancing, t -> fashionProgress.update(t + 1, 1)));
+            fashionProgress.finish();
         }
         for (MetaEvaluation.Summary s : results) {
             out.println("meta-test " + s);
