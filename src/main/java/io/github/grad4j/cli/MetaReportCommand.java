@@ -1,5 +1,6 @@
 package io.github.grad4j.cli;
 
+import io.github.grad4j.experiments.meta.maml.BalancingLog;
 import io.github.grad4j.experiments.meta.maml.MetaComparison;
 import io.github.grad4j.experiments.meta.maml.MetaEvaluation;
 
@@ -32,12 +33,25 @@ final class MetaReportCommand implements Command {
             return Main.OK;
         }
         MetaComparison comparison = new MetaComparison();
+        Path outDir = o.path("--out");
+        java.nio.file.Files.createDirectories(outDir);
         for (String entry : o.string("--runs").split(",")) {
             int eq = entry.indexOf('=');
             if (eq <= 0 || eq == entry.length() - 1) throw new UsageException("--runs: expected NAME=DIR, got '" + entry + "'");
-            comparison.add(entry.substring(0, eq).trim(), Path.of(entry.substring(eq + 1).trim()));
+            String name = entry.substring(0, eq).trim();
+            Path run = Path.of(entry.substring(eq + 1).trim());
+            comparison.add(name, run);
+            // each Bayesian-TAML run's balancing plots again, next to the comparison
+            BalancingLog balancing = BalancingLog.read(run);
+            if (!balancing.isEmpty()) {
+                balancing.writePlots(outDir, name + "-");
+                for (String dataset : balancing.datasets()) {
+                    out.println(name + " " + dataset + ": Spearman rho of exp(gamma) with support size per layer "
+                            + balancing.gammaSizeCorrelation(dataset) + "; of softmax(omega) with class shots per mode "
+                            + balancing.omegaShotCorrelation(dataset));
+                }
+            }
         }
-        Path outDir = o.path("--out");
         comparison.write(outDir, o.string("--title"));
         List<String> names = comparison.names();
         for (Map.Entry<String, List<MetaEvaluation.Summary>> e : comparison.summaries().entrySet()) {

@@ -78,19 +78,25 @@ public final class BalancingLog {
     public void write(Path dir) throws IOException {
         if (omegaRows.rowCount() > 0) omegaRows.write(dir.resolve("omega_by_class_size.csv"));
         if (gammaRows.rowCount() > 0) gammaRows.write(dir.resolve("gamma_by_task_size.csv"));
+        writePlots(dir, "");
+    }
+
+    /** Only the plots, each file name starting with {@code prefix} (e.g. a run's name). */
+    public void writePlots(Path dir, String prefix) throws IOException {
         for (String dataset : datasets()) {
             String file = dataset.replaceAll("[^A-Za-z0-9_.-]", "_");
             Map<Integer, List<double[]>> layers = gamma.get(dataset);
             if (layers != null) {
+                // log scale: the head's step multiplier can be ten times the convolutions'
                 scatter("Bayesian-TAML exp(gamma) per layer vs task size (" + dataset + ")", "support set size",
-                        "exp(gamma), posterior mean", "layer ", layers, gammaSizeCorrelation(dataset))
-                        .writePng(dir.resolve("gamma-" + file + ".png"));
+                        "exp(gamma), posterior mean (log scale)", "layer ", layers, gammaSizeCorrelation(dataset))
+                        .logY(true).writePng(dir.resolve(prefix + "gamma-" + file + ".png"));
             }
             Map<String, List<double[]>> modes = omega.get(dataset);
             if (modes != null) {
                 scatter("Bayesian-TAML softmax(omega) vs class size (" + dataset + ")", "shots of the class",
                         "softmax(omega), posterior mean", "", modes, omegaShotCorrelation(dataset))
-                        .writePng(dir.resolve("omega-" + file + ".png"));
+                        .writePng(dir.resolve(prefix + "omega-" + file + ".png"));
             }
         }
     }
@@ -104,6 +110,41 @@ public final class BalancingLog {
                     column(e.getValue(), 0), column(e.getValue(), 1));
         }
         return plot;
+    }
+
+    /**
+     * The balancing variables a meta-test wrote into {@code runDir} (omega_by_class_size.csv,
+     * gamma_by_task_size.csv; either may be absent), e.g. to plot or correlate them again.
+     */
+    public static BalancingLog read(Path runDir) throws IOException {
+        BalancingLog log = new BalancingLog();
+        Path omegaCsv = runDir.resolve("omega_by_class_size.csv"), gammaCsv = runDir.resolve("gamma_by_task_size.csv");
+        if (java.nio.file.Files.exists(omegaCsv)) {
+            for (String[] f : rows(omegaCsv, "dataset,task,shot_mode,class,shots,softmax_omega")) {
+                log.omega(f[0], Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]));
+            }
+        }
+        if (java.nio.file.Files.exists(gammaCsv)) {
+            for (String[] f : rows(gammaCsv, "dataset,task,shot_mode,support_size,layer,exp_gamma")) {
+                log.gamma(f[0], Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]));
+            }
+        }
+        return log;
+    }
+
+    private static List<String[]> rows(Path csv, String header) throws IOException {
+        List<String> lines = java.nio.file.Files.readAllLines(csv);
+        if (lines.isEmpty() || !lines.get(0).equals(header)) {
+            throw new IllegalArgumentException(csv + ": expected the header " + header);
+        }
+        List<String[]> out = new ArrayList<>();
+        int fields = header.split(",").length;
+        for (int i = 1; i < lines.size(); i++) {
+            String[] f = lines.get(i).split(",");
+            if (f.length != fields) throw new IllegalArgumentException(csv + " line " + (i + 1) + ": expected " + fields + " fields");
+            out.add(f);
+        }
+        return out;
     }
 
     private static double spearman(List<double[]> points) {

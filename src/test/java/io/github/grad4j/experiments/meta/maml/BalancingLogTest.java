@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BalancingLogTest {
@@ -33,6 +34,15 @@ class BalancingLogTest {
         assertEquals(1 + 5, Files.readAllLines(dir.resolve("omega_by_class_size.csv")).size());
         assertTrue(Files.size(dir.resolve("gamma-omniglot.png")) > 1000);
         assertTrue(Files.size(dir.resolve("omega-omniglot.png")) > 1000);
+
+        // read back from the CSVs: the same values, so the same correlations, and plots under a prefix
+        BalancingLog again = BalancingLog.read(dir);
+        assertEquals(log.gammaSizeCorrelation("omniglot"), again.gammaSizeCorrelation("omniglot"));
+        assertEquals(log.omegaShotCorrelation("omniglot"), again.omegaShotCorrelation("omniglot"));
+        again.writePlots(dir, "run1-");
+        assertTrue(Files.exists(dir.resolve("run1-gamma-omniglot.png")));
+        Files.writeString(dir.resolve("gamma_by_task_size.csv"), "wrong,header\n");
+        assertThrows(IllegalArgumentException.class, () -> BalancingLog.read(dir));
     }
 
     @Test
