@@ -124,7 +124,8 @@ public final class MetaLearningRunner {
         return OmniglotLoader.load(p);
     }
 
-    private static String formatRho(Map<?, Double> rho) {
+    /** "key value, key value" with values to two decimals (rank correlations per layer or shot mode). */
+    static String formatRho(Map<?, Double> rho) {
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<?, Double> e : rho.entrySet()) {
             sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(String.format(" %.2f", e.getValue()));

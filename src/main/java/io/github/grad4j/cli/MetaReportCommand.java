@@ -47,8 +47,8 @@ final class MetaReportCommand implements Command {
                 balancing.writePlots(outDir, name + "-");
                 for (String dataset : balancing.datasets()) {
                     out.println(name + " " + dataset + ": Spearman rho of exp(gamma) with support size per layer "
-                            + rounded(balancing.gammaSizeCorrelation(dataset)) + "; of softmax(omega) with class shots per mode "
-                            + rounded(balancing.omegaShotCorrelation(dataset)));
+                            + MetaLearningRunner.formatRho(balancing.gammaSizeCorrelation(dataset)) + "; of softmax(omega) with class shots per mode "
+                            + MetaLearningRunner.formatRho(balancing.omegaShotCorrelation(dataset)));
                 }
             }
         }
@@ -64,13 +64,5 @@ final class MetaReportCommand implements Command {
         }
         out.println("report: " + outDir.resolve("comparison.md"));
         return Main.OK;
-    }
-
-    private static String rounded(Map<?, Double> values) {
-        StringBuilder sb = new StringBuilder();
-        for (Map.Entry<?, Double> e : values.entrySet()) {
-            sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(String.format(" %.2f", e.getValue()));
-        }
-        return sb.toString();
     }
 }
