@@ -195,7 +195,7 @@ final class VectorKernels implements Kernels {
                 s3 = s3.add(FloatVector.fromArray(S, x, xo + i + 3 * L));
             }
             for (; i < S.loopBound(n); i += L) s0 = s0.add(FloatVector.fromArray(S, x, xo + i));
-            r = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            r = sumLanes(s0.add(s1).add(s2.add(s3)));
             for (; i < n; i++) r += x[xo + i];
             return r;
         }
@@ -255,6 +255,21 @@ final class VectorKernels implements Kernels {
         for (; i < n; i++) out[o + i] = (float) io.github.grad4j.backend.reference.ReferenceBackend.unary(op, x[xo + i], 0, 0);
     }
 
+    /**
+     * The lanes' sum in lane order. reduceLanes(ADD) leaves the order unspecified, and the
+     * intrinsic (compiled) and the fallback (interpreted) orders differ in the last bit, so the
+     * same computation could round differently before and after the JIT compiled it.
+     */
+    private static float sumLanes(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float s = 0;
+        for (float lane : lanes) s += lane;
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
+
     @Override
     public float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
@@ -262,7 +277,7 @@ final class VectorKernels implements Kernels {
         for (int bound = S.loopBound(n); i < bound; i += L) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -286,7 +301,7 @@ final class VectorKernels implements Kernels {
             e.intoArray(out, oo + i);
             acc = acc.add(e);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[xo + i] - shift);
             out[oo + i] = e;
