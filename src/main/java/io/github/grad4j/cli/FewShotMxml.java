@@ -216,7 +216,7 @@ final class FewShotMxml {
 
         @Override
         public String summary() {
-            return "MxML end to end: 3 learners on different sources, union learner, WPN, in/out-of-distribution tests";
+            return "MxML end to end: 3 learners on different sources, union learner, two WPNs, in/out-of-distribution tests";
         }
 
         @Override
@@ -229,7 +229,7 @@ final class FewShotMxml {
                     .option("--learner", "protonet|tpn", "the base learners' method (and the union learner's)", "protonet")
                     .option("--device", "cpu|opencl|auto|reference", "where to compute", "cpu")
                     .option("--seed", "N", "seeds data splits, weights and episodes", "1")
-                    .option("--out", "DIR", "output folder (learners/, union/, mxml/, report.md, CSV, PNG)", null)
+                    .option("--out", "DIR", "output folder (learners/, union/, mxml/, mxml-validation/, report.md, CSV, PNG)", null)
                     .parse(args);
             if (o.helpRequested()) {
                 out.print(o.help(summary()));
