@@ -16,6 +16,7 @@ import io.github.grad4j.experiments.meta.data.ShotMode;
 import io.github.grad4j.io.SafeTensors;
 import io.github.grad4j.optim.Adam;
 import io.github.grad4j.optim.TrainingCheckpoint;
+import io.github.grad4j.report.CsvReader;
 import io.github.grad4j.report.CsvWriter;
 import io.github.grad4j.report.LinePlot;
 import io.github.grad4j.report.Progress;
@@ -285,14 +286,7 @@ public final class MetaLearningRunner {
     private static List<double[]> readTrainLog(Path csv, long step) throws IOException {
         List<double[]> rows = new ArrayList<>();
         if (!Files.exists(csv)) return rows;
-        List<String> lines = Files.readAllLines(csv);
-        for (int i = 1; i < lines.size(); i++) {
-            String[] f = lines.get(i).split(",");
-            if (f.length != 5) throw new IllegalArgumentException(csv + " line " + (i + 1) + ": expected 5 fields, got " + f.length);
-            double[] r = new double[5];
-            for (int k = 0; k < 5; k++) r[k] = Double.parseDouble(f[k]);
-            if (r[0] <= step) rows.add(r);
-        }
+        for (double[] r : CsvReader.numbers(csv, 5)) if (r[0] <= step) rows.add(r);
         return rows;
     }
 

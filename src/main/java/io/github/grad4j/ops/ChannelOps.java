@@ -2,7 +2,6 @@ package io.github.grad4j.ops;
 
 import io.github.grad4j.backend.Backend;
 import io.github.grad4j.backend.DType;
-import io.github.grad4j.backend.Strided;
 import io.github.grad4j.tensor.Shape;
 import io.github.grad4j.tensor.Tensor;
 
@@ -120,14 +119,5 @@ public final class ChannelOps {
         Arrays.fill(shape, 1);
         shape[1] = u.size(1);
         return shape;
-    }
-
-    private static Strided flat3(Tensor t, int a, int b, int c) {
-        int[] shape = {a, b, c};
-        return new Strided(t.storage(), t.offset(), shape, Strided.rowMajorStrides(shape));
-    }
-
-    private static Strided flat1(Tensor t) {
-        return new Strided(t.storage(), t.offset(), new int[]{t.numel()}, new int[]{1});
     }
 }

@@ -77,11 +77,6 @@ public final class Functional {
                 io.github.grad4j.backend.Strided.rowMajorStrides(shape2));
     }
 
-    /** A contiguous tensor's elements as a rank-1 kernel view. */
-    private static io.github.grad4j.backend.Strided flat1(Tensor t) {
-        return new io.github.grad4j.backend.Strided(t.storage(), t.offset(), new int[]{t.numel()}, new int[]{1});
-    }
-
     // ---------------------------------------------------------------- losses
 
     /** How a per-element loss is reduced. */
@@ -423,13 +418,6 @@ public final class Functional {
             runningVar.assign(Pointwise.add(Pointwise.mul(runningVar, biasedVar.constant(1 - momentum)),
                     Pointwise.mul(unbiased, biasedVar.constant(momentum))));
         }
-    }
-
-    /** A contiguous tensor's elements as a rank-3 kernel view [a, b, c]. */
-    private static io.github.grad4j.backend.Strided flat3(Tensor t, int a, int b, int c) {
-        int[] shape3 = {a, b, c};
-        return new io.github.grad4j.backend.Strided(t.storage(), t.offset(), shape3,
-                io.github.grad4j.backend.Strided.rowMajorStrides(shape3));
     }
 
     private static Tensor affine(Tensor y, Tensor weight, Tensor bias, int[] statShape) {

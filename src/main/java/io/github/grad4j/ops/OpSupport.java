@@ -63,6 +63,17 @@ final class OpSupport {
         return new Tensor(backend.allocate(dtype, Shape.numel(shape)), shape);
     }
 
+    /** A contiguous tensor's elements as a rank-1 kernel view. */
+    static Strided flat1(Tensor t) {
+        return new Strided(t.storage(), t.offset(), new int[]{t.numel()}, new int[]{1});
+    }
+
+    /** A contiguous tensor's elements as a rank-3 kernel view [a, b, c] (e.g. [N, C, spatial]). */
+    static Strided flat3(Tensor t, int a, int b, int c) {
+        int[] shape = {a, b, c};
+        return new Strided(t.storage(), t.offset(), shape, Strided.rowMajorStrides(shape));
+    }
+
     /** t viewed with the given (broadcast) shape: size-1 and missing leading axes get stride 0. */
     static Strided broadcastView(Tensor t, int[] shape) {
         int[] ts = t.shape();

@@ -45,6 +45,11 @@ public final class CsvWriter {
     }
 
     /** Number of data rows. */
+    /** The header line as written (fields joined by commas), e.g. to check a file read back. */
+    public String header() {
+        return String.join(",", header.stream().map(CsvWriter::escape).toList());
+    }
+
     public int rowCount() {
         return rows.size();
     }

@@ -51,19 +51,10 @@ public final class TrainingCurves {
 
     private static void readInto(Path file, int columns, long lastEpisode, List<double[]> rows) throws IOException {
         if (!Files.exists(file)) return;
-        List<String> lines = Files.readAllLines(file);
-        for (int i = 1; i < lines.size(); i++) {
-            String[] fields = lines.get(i).split(",");
-            if (fields.length != columns) {
-                throw new IOException(file + " line " + (i + 1) + ": expected " + columns + " fields, got " + fields.length);
-            }
-            double[] row = new double[columns];
-            try {
-                for (int c = 0; c < columns; c++) row[c] = Double.parseDouble(fields[c]);
-            } catch (NumberFormatException e) {
-                throw new IOException(file + " line " + (i + 1) + ": not a number (" + e.getMessage() + ")");
-            }
-            if (row[0] <= lastEpisode) rows.add(row);
+        try {
+            for (double[] row : io.github.grad4j.report.CsvReader.numbers(file, columns)) if (row[0] <= lastEpisode) rows.add(row);
+        } catch (IllegalArgumentException malformed) {
+            throw new IOException(malformed.getMessage(), malformed);
         }
     }
 

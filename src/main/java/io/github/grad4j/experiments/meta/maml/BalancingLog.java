@@ -1,5 +1,6 @@
 package io.github.grad4j.experiments.meta.maml;
 
+import io.github.grad4j.report.CsvReader;
 import io.github.grad4j.report.CsvWriter;
 import io.github.grad4j.report.ScatterPlot;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
@@ -120,31 +121,16 @@ public final class BalancingLog {
         BalancingLog log = new BalancingLog();
         Path omegaCsv = runDir.resolve("omega_by_class_size.csv"), gammaCsv = runDir.resolve("gamma_by_task_size.csv");
         if (java.nio.file.Files.exists(omegaCsv)) {
-            for (String[] f : rows(omegaCsv, "dataset,task,shot_mode,class,shots,softmax_omega")) {
+            for (String[] f : CsvReader.rows(omegaCsv, log.omegaRows.header())) {
                 log.omega(f[0], Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]));
             }
         }
         if (java.nio.file.Files.exists(gammaCsv)) {
-            for (String[] f : rows(gammaCsv, "dataset,task,shot_mode,support_size,layer,exp_gamma")) {
+            for (String[] f : CsvReader.rows(gammaCsv, log.gammaRows.header())) {
                 log.gamma(f[0], Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]));
             }
         }
         return log;
-    }
-
-    private static List<String[]> rows(Path csv, String header) throws IOException {
-        List<String> lines = java.nio.file.Files.readAllLines(csv);
-        if (lines.isEmpty() || !lines.get(0).equals(header)) {
-            throw new IllegalArgumentException(csv + ": expected the header " + header);
-        }
-        List<String[]> out = new ArrayList<>();
-        int fields = header.split(",").length;
-        for (int i = 1; i < lines.size(); i++) {
-            String[] f = lines.get(i).split(",");
-            if (f.length != fields) throw new IllegalArgumentException(csv + " line " + (i + 1) + ": expected " + fields + " fields");
-            out.add(f);
-        }
-        return out;
     }
 
     private static double spearman(List<double[]> points) {

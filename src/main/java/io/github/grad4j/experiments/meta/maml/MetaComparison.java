@@ -1,6 +1,7 @@
 package io.github.grad4j.experiments.meta.maml;
 
 import io.github.grad4j.report.BarChart;
+import io.github.grad4j.report.CsvReader;
 import io.github.grad4j.report.CsvWriter;
 import io.github.grad4j.report.MarkdownTable;
 import io.github.grad4j.report.ReportWriter;
@@ -36,18 +37,14 @@ public final class MetaComparison {
         if (!Files.exists(csv)) {
             throw new NoSuchFileException(csv.toAbsolutePath() + " (run '" + name + "' has no meta-test results)");
         }
-        List<String> lines = Files.readAllLines(csv);
-        if (lines.isEmpty() || !lines.get(0).equals("dataset,task,shot_mode,support_size,accuracy")) {
-            throw new IllegalArgumentException(csv + ": expected the header dataset,task,shot_mode,support_size,accuracy");
-        }
         List<TaskRow> rows = new ArrayList<>();
-        for (int i = 1; i < lines.size(); i++) {
-            String[] f = lines.get(i).split(",");
-            if (f.length != 5) throw new IllegalArgumentException(csv + " line " + (i + 1) + ": expected 5 fields, got " + f.length);
+        List<String[]> fields = CsvReader.rows(csv, MetaEvaluation.taskCsv().header());
+        for (int i = 0; i < fields.size(); i++) {
+            String[] f = fields.get(i);
             try {
                 rows.add(new TaskRow(f[0], Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), Double.parseDouble(f[4])));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(csv + " line " + (i + 1) + ": " + e.getMessage());
+                throw new IllegalArgumentException(csv + " line " + (i + 2) + ": " + e.getMessage());
             }
         }
         if (!runs.isEmpty()) requireSameTasks(name, rows);
