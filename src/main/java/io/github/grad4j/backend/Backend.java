@@ -221,6 +221,58 @@ public interface Backend {
     }
 
     /**
+     * Convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] plus bias [O]
+     * (may be null) into out [N, O, OH, OW], zero padding; all contiguous. The default is im2col,
+     * one matrix product per image and a broadcast add; a backend may convolve image by image
+     * without materializing the columns of the whole batch, adding the bias while the output is
+     * in cache. With the two backward kernels below it is closed under differentiation.
+     */
+    default void conv2d(Strided x, Strided weight, Strided bias, int strideH, int strideW, int padH, int padW, Strided out) {
+        ConvShape s = ConvShape.of(x.shape(), weight.shape(), out.shape());
+        if (out.numel() == 0) return;
+        Strided cols = Strided.contiguous(allocate(x.storage().dtype(), s.n() * s.k() * s.l()), new int[]{s.n(), s.k(), s.l()});
+        im2col(x, s.kh(), s.kw(), strideH, strideW, padH, padW, cols);
+        Strided out3 = new Strided(out.storage(), out.offset(), new int[]{s.n(), s.o(), s.l()}, new int[]{s.o() * s.l(), s.l(), 1});
+        matmul(new Strided(weight.storage(), weight.offset(), new int[]{s.n(), s.o(), s.k()}, new int[]{0, s.k(), 1}), cols, out3);
+        if (bias != null) {
+            binary(BinaryOp.ADD, out3, new Strided(bias.storage(), bias.offset(), new int[]{s.n(), s.o(), s.l()},
+                    new int[]{0, bias.strides()[0], 0}), out3);
+        }
+    }
+
+    /**
+     * The gradient of {@link #conv2d} with respect to x: g [N, O, OH, OW] and weight [O, C, kh, kw]
+     * into gradX [N, C, H, W] (overwritten), all contiguous: the columns weight^T g of each image
+     * summed back into the image (col2im).
+     */
+    default void conv2dBackwardInput(Strided g, Strided weight, int strideH, int strideW, int padH, int padW, Strided gradX) {
+        ConvShape s = ConvShape.of(gradX.shape(), weight.shape(), g.shape());
+        if (gradX.numel() == 0) return;
+        Strided cols = Strided.contiguous(allocate(g.storage().dtype(), s.n() * s.k() * s.l()), new int[]{s.n(), s.k(), s.l()});
+        matmul(new Strided(weight.storage(), weight.offset(), new int[]{s.n(), s.k(), s.o()}, new int[]{0, 1, s.k()}),
+                new Strided(g.storage(), g.offset(), new int[]{s.n(), s.o(), s.l()}, new int[]{s.o() * s.l(), s.l(), 1}), cols);
+        col2im(cols, s.kh(), s.kw(), strideH, strideW, padH, padW, gradX);
+    }
+
+    /**
+     * The gradient of {@link #conv2d} with respect to the weight: x [N, C, H, W] and g
+     * [N, O, OH, OW] into gradWeight [O, C, kh, kw] (overwritten), all contiguous: the sum over
+     * images of g times the transposed columns of x.
+     */
+    default void conv2dBackwardWeight(Strided x, Strided g, int strideH, int strideW, int padH, int padW, Strided gradWeight) {
+        ConvShape s = ConvShape.of(x.shape(), gradWeight.shape(), g.shape());
+        Strided gw3 = new Strided(gradWeight.storage(), gradWeight.offset(), new int[]{1, s.o(), s.k()}, new int[]{0, s.k(), 1});
+        DType dt = x.storage().dtype();
+        Strided cols = Strided.contiguous(allocate(dt, s.n() * s.k() * s.l()), new int[]{s.n(), s.k(), s.l()});
+        im2col(x, s.kh(), s.kw(), strideH, strideW, padH, padW, cols);
+        Strided products = Strided.contiguous(allocate(dt, s.n() * s.o() * s.k()), new int[]{s.n(), s.o(), s.k()});
+        matmul(new Strided(g.storage(), g.offset(), new int[]{s.n(), s.o(), s.l()}, new int[]{s.o() * s.l(), s.l(), 1}),
+                new Strided(cols.storage(), cols.offset(), new int[]{s.n(), s.l(), s.k()}, new int[]{s.k() * s.l(), 1, s.l()}),
+                products);
+        reduce(ReduceOp.SUM, products, new boolean[]{true, false, false}, gw3, null);
+    }
+
+    /**
      * Per-channel sums of products over N and S: out[c] = sum over n, s of u[n, c, s] v[n, c, s]
      * (v null: of u alone). With {@link #channelCombine}, its adjoint, it is all batch norm's
      * differentiable backward needs, so a second derivative through batch norm costs a few passes

@@ -6,5 +6,10 @@ public enum BinaryOp {
     /** a raised to the power b. */
     POW,
     MAX, MIN,
-    GT, GE, LT, LE, EQ, NE
+    GT, GE, LT, LE, EQ, NE,
+    /**
+     * a where b &gt; 0, else 0: ReLU's backward (the gradient a passes where the input b was
+     * positive) in one pass; 0 also where a is infinite or NaN and b is not positive, as in PyTorch.
+     */
+    RELU_BACKWARD
 }

@@ -1,5 +1,6 @@
 package io.github.grad4j.ops;
 
+import io.github.grad4j.backend.Backend;
 import io.github.grad4j.backend.DType;
 import io.github.grad4j.tensor.Shape;
 import io.github.grad4j.tensor.Tensor;
@@ -59,12 +60,63 @@ public final class Convolution {
         }
         int oh = outSize("conv2d", xs[2], ws[2], stride, padding);
         int ow = outSize("conv2d", xs[3], ws[3], stride, padding);
+        if (Fusion.enabled()) return convolve(x, weight, bias, new int[]{xs[0], ws[0], oh, ow}, stride, padding);
         Tensor cols = im2col(x, ws[2], ws[3], stride, padding);             // [N, C*kh*kw, L]
         Tensor w2 = Views.reshape(weight, ws[0], ws[1] * ws[2] * ws[3]);    // [O, C*kh*kw]
-        Tensor y = LinearAlgebra.matmul(w2, cols);                         // [N, O, L]
-        y = Views.reshape(y, xs[0], ws[0], oh, ow);
+        Tensor y = Views.reshape(LinearAlgebra.matmul(w2, cols), xs[0], ws[0], oh, ow);
         if (bias != null) y = Pointwise.add(y, Views.reshape(bias, 1, ws[0], 1, 1));
         return y;
+    }
+
+    // The convolution as one op with two backward ops. Each of the three is linear in each of its
+    // two arguments and the adjoint of the others in that argument, so the backward of any of them
+    // is made of the three again and derivatives of every order stay fused (meta-learning takes
+    // second derivatives through Conv-4). Backends run them image by image (Backend#conv2d),
+    // without the batch's unfolded columns, the per-image weight-gradient products and their sum.
+
+    /**
+     * y = x * weight + bias: x [N, C, H, W], weight [O, C, kh, kw], bias [O] or null, y of
+     * {@code outShape} [N, O, OH, OW]. The bias's gradient is the per-channel sum of g.
+     */
+    static Tensor convolve(Tensor x, Tensor weight, Tensor bias, int[] outShape, int stride, int pad) {
+        Backend backend = bias == null ? backendOf("conv2d", x, weight) : backendOf("conv2d", x, weight, bias);
+        DType dtype = sameFloat("conv2d", x, weight);
+        if (bias != null) sameFloat("conv2d", x, bias);
+        Tensor xc = Views.contiguous(x.detach()), wc = Views.contiguous(weight.detach());
+        Tensor bc = bias == null ? null : Views.contiguous(bias.detach());
+        Tensor out = empty(backend, dtype, outShape);
+        backend.conv2d(xc.view(), wc.view(), bc == null ? null : bc.view(), stride, stride, pad, pad, out.view());
+        int[] xShape = x.shape(), wShape = weight.shape();
+        return record(out, "conv2d", new Tensor[]{x, weight, bias}, g -> new Tensor[]{
+                wants(x) ? convolveBackwardInput(g, weight, xShape, stride, pad) : null,
+                wants(weight) ? convolveBackwardWeight(x, g, wShape, stride, pad) : null,
+                bias != null && wants(bias) ? ChannelOps.channelSums(g, null) : null});
+    }
+
+    /** The gradient of {@link #convolve} with respect to x, given g [N, O, OH, OW]: an image of {@code xShape}. */
+    static Tensor convolveBackwardInput(Tensor g, Tensor weight, int[] xShape, int stride, int pad) {
+        Backend backend = backendOf("conv2dBackwardInput", g, weight);
+        DType dtype = sameFloat("conv2dBackwardInput", g, weight);
+        Tensor gc = Views.contiguous(g.detach()), wc = Views.contiguous(weight.detach());
+        Tensor out = empty(backend, dtype, xShape);
+        backend.conv2dBackwardInput(gc.view(), wc.view(), stride, stride, pad, pad, out.view());
+        int[] gShape = g.shape(), wShape = weight.shape();
+        return record(out, "conv2dBackwardInput", new Tensor[]{g, weight}, h -> new Tensor[]{
+                wants(g) ? convolve(h, weight, null, gShape, stride, pad) : null,
+                wants(weight) ? convolveBackwardWeight(h, g, wShape, stride, pad) : null});
+    }
+
+    /** The gradient of {@link #convolve} with respect to the weight, given x and g: a weight of {@code wShape}. */
+    static Tensor convolveBackwardWeight(Tensor x, Tensor g, int[] wShape, int stride, int pad) {
+        Backend backend = backendOf("conv2dBackwardWeight", x, g);
+        DType dtype = sameFloat("conv2dBackwardWeight", x, g);
+        Tensor xc = Views.contiguous(x.detach()), gc = Views.contiguous(g.detach());
+        Tensor out = empty(backend, dtype, wShape);
+        backend.conv2dBackwardWeight(xc.view(), gc.view(), stride, stride, pad, pad, out.view());
+        int[] xShape = x.shape(), gShape = g.shape();
+        return record(out, "conv2dBackwardWeight", new Tensor[]{x, g}, h -> new Tensor[]{
+                wants(x) ? convolveBackwardInput(g, h, xShape, stride, pad) : null,
+                wants(g) ? convolve(x, h, null, gShape, stride, pad) : null});
     }
 
     /** Max pooling with a square window; gradients go to the (first) maximum of each window. */

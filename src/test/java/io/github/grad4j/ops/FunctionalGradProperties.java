@@ -166,6 +166,28 @@ class FunctionalGradProperties {
         c.verifyTwice(x -> x[0].conv2d(x[1], withBias ? x[2] : null, stride, pad));
     }
 
+    /**
+     * conv2d's two backward ops as functions of both their arguments (conv2d's own checks reach
+     * them only with respect to x and the weight, never the incoming gradient), twice: their
+     * backward rules are the three convolution ops again.
+     */
+    @Property(tries = 20)
+    void conv2dBackwardOps(@ForAll Layout la, @ForAll Layout lb, @ForAll long seed) {
+        Rng r = new Rng(seed);
+        int n = 1 + r.nextInt(3), cin = 1 + r.nextInt(2), cout = 1 + r.nextInt(2);
+        int kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3), stride = 1 + r.nextInt(2), pad = r.nextInt(2);
+        int h = new int[]{3, 4, 5}[r.nextInt(3)], w = new int[]{3, 5}[r.nextInt(2)];
+        int oh = Convolution.outSize("test", h, kh, stride, pad), ow = Convolution.outSize("test", w, kw, stride, pad);
+        int[] xShape = {n, cin, h, w}, wShape = {cout, cin, kh, kw}, gShape = {n, cout, oh, ow};
+        String shapes = " x" + Arrays.toString(xShape) + " w" + Arrays.toString(wShape) + " stride " + stride + " pad " + pad;
+        OpCase.of("conv2dBackwardInput" + shapes, seed)
+                .input(gShape, la, Values.normal()).input(wShape, lb, Values.normal())
+                .verifyTwice(x -> Convolution.convolveBackwardInput(x[0], x[1], xShape, stride, pad));
+        OpCase.of("conv2dBackwardWeight" + shapes, seed)
+                .input(xShape, la, Values.normal()).input(gShape, lb, Values.normal())
+                .verifyTwice(x -> Convolution.convolveBackwardWeight(x[0], x[1], wShape, stride, pad));
+    }
+
     @Property(tries = 30)
     void maxPool2d(@ForAll("noRepeats") Layout l, @ForAll long seed) {
         Rng r = new Rng(seed);

@@ -124,6 +124,7 @@ class FusedOpsTest {
             fusedMatchesComposite("crossEntropy " + r + "x" + c, x -> Functional.crossEntropy(x[0], targets, -100,
                     Functional.Reduction.MEAN), 1e-5, randn(rng, f, CPU, r, c));
             fusedMatchesComposite("gelu " + r + "x" + c, x -> Pointwise.gelu(x[0]), 1e-5, randn(rng, f, CPU, r, c));
+            fusedMatchesComposite("relu " + r + "x" + c, x -> Pointwise.relu(x[0]), 0.0, randn(rng, f, CPU, r, c));
         }
         // batch norm per channel of [N, C, H, W]: spatial sizes below, at and across the vector width
         for (int[] sh : new int[][]{{2, 1, 1, 1}, {3, 2, 1, 1}, {2, 3, 3, 3}, {5, 4, 4, 4}, {2, 64, 7, 7}, {3, 5, 17, 3}, {7, 3}}) {
@@ -140,6 +141,12 @@ class FusedOpsTest {
                 true, 0.1, 1e-5), 2e-4, randn(rng, f, CPU, 3, 4, 5, 6), randn(rng, f, CPU, 3), randn(rng, f, CPU, 3));
         fusedMatchesComposite("batchNorm offset 100", x -> Functional.batchNorm(x[0].add(100.0), null, null, null, null,
                 true, 0.1, 1e-5), 5e-3, randn(rng, f, CPU, 4, 3, 5, 5));
+        // conv2d: the image-by-image op against im2col + matmul, with bias, strides and padding
+        for (int[] t : new int[][]{{3, 1, 9, 9, 5, 3, 1, 1}, {2, 3, 7, 5, 4, 3, 2, 0}, {4, 2, 6, 6, 33, 1, 1, 0}}) {
+            fusedMatchesComposite("conv2d " + java.util.Arrays.toString(t),
+                    x -> x[0].conv2d(x[1], x[2], t[6], t[7]), 1e-4,
+                    randn(rng, f, CPU, t[0], t[1], t[2], t[3]), randn(rng, f, CPU, t[4], t[1], t[5], t[5]), randn(rng, f, CPU, t[4]));
+        }
         // non-contiguous input (a transposed view)
         fusedMatchesComposite("softmax transposed", x -> Functional.softmax(x[0].mT(), -1), 1e-5, randn(rng, f, CPU, 9, 5));
         for (int[] s : new int[][]{{1, 1, 1, 1, 1}, {2, 3, 5, 5, 16}, {1, 2, 7, 7, 17}, {2, 1, 3, 9, 64}, {1, 12, 1, 13, 64}}) {
@@ -209,6 +216,65 @@ class FusedOpsTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> ChannelOps.channelSums(randn(rng, DType.FLOAT32, CPU, 2, 3), randn(rng, DType.FLOAT32, CPU, 3, 2)));
         assertTrue(e.getMessage().contains("channelSums") && e.getMessage().contains("[3, 2]"), e.getMessage());
+    }
+
+    /**
+     * The cpu backend's image-by-image convolution kernels against the reference backend (im2col and
+     * a batched product), FLOAT32: one input channel (the weight gradient's transposed product),
+     * non-square and 1x1 kernels, strides 1 to 3, padding up to 2, output channels past the
+     * register tile, more images than weight-gradient chunks, and a single image (the fallback).
+     */
+    @Test
+    void convolutionKernelsOnCpuMatchTheReference() {
+        Rng rng = new Rng(13);
+        // n, c, h, w, o, kh, kw, stride, pad
+        int[][] cases = {{2, 1, 28, 28, 8, 3, 3, 1, 1}, {3, 5, 7, 7, 4, 3, 3, 1, 1}, {5, 3, 11, 13, 7, 5, 3, 2, 2},
+                {17, 2, 5, 5, 3, 1, 1, 1, 0}, {4, 3, 9, 9, 33, 3, 3, 3, 1}, {1, 2, 6, 6, 3, 3, 3, 1, 1},
+                {2, 64, 7, 7, 64, 3, 3, 1, 1}, {3, 2, 4, 4, 5, 4, 4, 1, 2}, {2, 1, 1, 1, 1, 1, 1, 1, 0},
+                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {20, 1, 10, 10, 64, 3, 3, 1, 1}};
+        for (int[] t : cases) {
+            int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];
+            int oh = Convolution.outSize("test", h, kh, stride, pad), ow = Convolution.outSize("test", w, kw, stride, pad);
+            int[] xShape = {n, c, h, w}, wShape = {o, c, kh, kw}, gShape = {n, o, oh, ow};
+            Tensor x = randn(rng, DType.FLOAT32, REF, xShape), weight = randn(rng, DType.FLOAT32, REF, wShape);
+            Tensor g = randn(rng, DType.FLOAT32, REF, gShape), bias = randn(rng, DType.FLOAT32, REF, o);
+            String where = java.util.Arrays.toString(t);
+            double tol = 1e-5 * Math.sqrt((double) c * kh * kw * n * oh * ow);
+            assertArrayEquals(Convolution.convolve(x, weight, bias, gShape, stride, pad).toDoubleArray(),
+                    Convolution.convolve(x.to(CPU), weight.to(CPU), bias.to(CPU), gShape, stride, pad).toDoubleArray(), tol, "conv2d " + where);
+            assertArrayEquals(Convolution.convolveBackwardInput(g, weight, xShape, stride, pad).toDoubleArray(),
+                    Convolution.convolveBackwardInput(g.to(CPU), weight.to(CPU), xShape, stride, pad).toDoubleArray(), tol,
+                    "conv2dBackwardInput " + where);
+            assertArrayEquals(Convolution.convolveBackwardWeight(x, g, wShape, stride, pad).toDoubleArray(),
+                    Convolution.convolveBackwardWeight(x.to(CPU), g.to(CPU), wShape, stride, pad).toDoubleArray(), tol,
+                    "conv2dBackwardWeight " + where);
+        }
+        // non-contiguous operands (the op makes them contiguous first)
+        Tensor xp = randn(rng, DType.FLOAT32, CPU, 3, 4, 6, 5).permute(1, 0, 2, 3);
+        Tensor wp = randn(rng, DType.FLOAT32, CPU, 2, 3, 3, 3).mT();
+        assertArrayEquals(Convolution.convolve(xp.to(REF), wp.to(REF), null, new int[]{4, 2, 6, 5}, 1, 1).toDoubleArray(),
+                Convolution.convolve(xp, wp, null, new int[]{4, 2, 6, 5}, 1, 1).toDoubleArray(), 1e-4);
+    }
+
+    /** The weight gradient sums images in chunks fixed by N, so any thread count gives the same bits. */
+    @Test
+    void convolutionWeightGradientDoesNotDependOnTheThreadCount() {
+        Rng rng = new Rng(14);
+        Tensor x = randn(rng, DType.FLOAT32, REF, 37, 3, 9, 9), g = randn(rng, DType.FLOAT32, REF, 37, 4, 9, 9);
+        Tensor weight = randn(rng, DType.FLOAT32, REF, 4, 3, 3, 3);
+        double[][] gw = new double[3][], gx = new double[3][], y = new double[3][];
+        int[] threads = {1, 2, 5};
+        for (int i = 0; i < threads.length; i++) {
+            CpuBackend cpu = CpuBackend.create(threads[i], true);
+            gw[i] = Convolution.convolveBackwardWeight(x.to(cpu), g.to(cpu), weight.shape(), 1, 1).toDoubleArray();
+            gx[i] = Convolution.convolveBackwardInput(g.to(cpu), weight.to(cpu), x.shape(), 1, 1).toDoubleArray();
+            y[i] = Convolution.convolve(x.to(cpu), weight.to(cpu), null, g.shape(), 1, 1).toDoubleArray();
+        }
+        for (int i = 1; i < threads.length; i++) {
+            assertArrayEquals(gw[0], gw[i], 0.0, "weight gradient with " + threads[i] + " threads");
+            assertArrayEquals(gx[0], gx[i], 0.0, "input gradient with " + threads[i] + " threads");
+            assertArrayEquals(y[0], y[i], 0.0, "conv2d with " + threads[i] + " threads");
+        }
     }
 
     /** Third order through batch norm's createGraph backward, fused channel ops against the composite. */

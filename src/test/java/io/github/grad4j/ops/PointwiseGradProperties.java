@@ -112,6 +112,13 @@ class PointwiseGradProperties {
         OpCase.of("relu", seed).input(s, l, Values.awayFrom(0)).verifyTwice(x -> x[0].relu());
     }
 
+    /** ReLU's fused backward as a function of the incoming gradient and the input (a mask: zero gradient in x). */
+    @Property(tries = 40)
+    void reluBackward(@ForAll("shape") int[] s, @ForAll Layout lg, @ForAll Layout lx, @ForAll long seed) {
+        OpCase.of("reluBackward", seed).input(s, lg, Values.normal()).input(s, lx, Values.awayFrom(0))
+                .verifyTwice(x -> Pointwise.reluBackward(x[0], x[1]));
+    }
+
     @Property(tries = 40)
     void gelu(@ForAll("shape") int[] s, @ForAll Layout l, @ForAll long seed) {
         OpCase.of("gelu", seed).input(s, l, Values.awayFrom()).verify(x -> x[0].gelu());

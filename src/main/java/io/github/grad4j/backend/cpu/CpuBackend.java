@@ -1,6 +1,7 @@
 package io.github.grad4j.backend.cpu;
 
 import io.github.grad4j.backend.BinaryOp;
+import io.github.grad4j.backend.ConvShape;
 import io.github.grad4j.backend.DType;
 import io.github.grad4j.backend.HeapStorage;
 import io.github.grad4j.backend.Profiler;
@@ -43,6 +44,7 @@ public final class CpuBackend extends ReferenceBackend {
     private final Gemm gemm;
     private final Parallel parallel;
     private final FusedKernels fused;
+    private final ConvKernels convolutions;
     private final boolean vectorized;
 
     private CpuBackend(Kernels kernels, boolean vectorized, int threads) {
@@ -51,6 +53,7 @@ public final class CpuBackend extends ReferenceBackend {
         this.gemm = new Gemm(kernels);
         this.parallel = new Parallel(threads);
         this.fused = new FusedKernels(kernels, parallel);
+        this.convolutions = new ConvKernels(gemm, kernels, parallel);
     }
 
     /** The shared instance: all available processors, Vector API when present. */
@@ -595,31 +598,9 @@ public final class CpuBackend extends ReferenceBackend {
         int xOff = x.offset(), oOff = out.offset();
         int planeWork = kh * kw * l;
         parallel.forRange(batch * ch, Math.max(1, GRAIN / Math.max(1, planeWork)), (p0, p1) -> {
+            // rows (c*kh + i)*kw + j of batch b start at (b*ch*kh*kw + row) * l = (plane*kh*kw + i*kw + j) * l
             for (int plane = p0; plane < p1; plane++) {
-                int src = xOff + plane * h * w;
-                // rows (c*kh + i)*kw + j of batch b start at (b*ch*kh*kw + row) * l = (plane*kh*kw + i*kw + j) * l
-                for (int i = 0; i < kh; i++)
-                    for (int j = 0; j < kw; j++) {
-                        int dst = oOff + ((plane * kh + i) * kw + j) * l;
-                        // output columns z whose input column z*sw - pw + j lies inside [0, w)
-                        int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
-                        int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
-                        for (int yy = 0; yy < oh; yy++, dst += ow) {
-                            int hy = yy * sh - ph + i;
-                            if (hy < 0 || hy >= h) {
-                                Arrays.fill(os, dst, dst + ow, 0f);
-                                continue;
-                            }
-                            Arrays.fill(os, dst, dst + zLo, 0f);
-                            int row = src + hy * w - pw + j;
-                            if (sw == 1) {
-                                System.arraycopy(xs, row + zLo, os, dst + zLo, zHi - zLo);
-                            } else {
-                                for (int z = zLo; z < zHi; z++) os[dst + z] = xs[row + z * sw];
-                            }
-                            Arrays.fill(os, dst + zHi, dst + ow, 0f);
-                        }
-                    }
+                ConvKernels.unfoldPlane(xs, xOff + plane * h * w, h, w, kh, kw, sh, sw, ph, pw, oh, ow, os, oOff + plane * kh * kw * l);
             }
         });
     }
@@ -638,20 +619,7 @@ public final class CpuBackend extends ReferenceBackend {
         // each (batch, channel) plane of out is summed by one thread, in the reference's order
         parallel.forRange(batch * ch, Math.max(1, GRAIN / Math.max(1, planeWork)), (p0, p1) -> {
             for (int plane = p0; plane < p1; plane++) {
-                int dstPlane = oOff + plane * h * w;
-                Arrays.fill(os, dstPlane, dstPlane + h * w, 0f);
-                for (int i = 0; i < kh; i++)
-                    for (int j = 0; j < kw; j++) {
-                        int src = cOff + ((plane * kh + i) * kw + j) * l;
-                        int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
-                        int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
-                        for (int yy = 0; yy < oh; yy++, src += ow) {
-                            int hy = yy * sh - ph + i;
-                            if (hy < 0 || hy >= h) continue;
-                            int row = dstPlane + hy * w - pw + j;
-                            for (int z = zLo; z < zHi; z++) os[row + z * sw] += cs[src + z];
-                        }
-                    }
+                ConvKernels.foldPlane(cs, cOff + plane * kh * kw * l, h, w, kh, kw, sh, sw, ph, pw, oh, ow, os, oOff + plane * h * w);
             }
         });
     }
@@ -922,6 +890,61 @@ public final class CpuBackend extends ReferenceBackend {
                     x.shape()[0], x.shape()[1], x.shape()[2]);
         } finally {
             if (t0 != -1) Profiler.stop("batchNormChannels", t0);
+        }
+    }
+
+    // Convolution image by image (ConvKernels) when the batch has at least one image per thread;
+    // a smaller batch goes through the default (one batched product split within each image).
+
+    private boolean convolveByImage(int images, Strided... views) {
+        return dense(views) && images >= parallel.threads();
+    }
+
+    @Override
+    public void conv2d(Strided x, Strided weight, Strided bias, int sh, int sw, int ph, int pw, Strided out) {
+        long t0 = Profiler.start();
+        try {
+            ConvShape s = ConvShape.of(x.shape(), weight.shape(), out.shape());
+            if (!convolveByImage(s.n(), x, weight, bias, out) || out.numel() == 0) {
+                super.conv2d(x, weight, bias, sh, sw, ph, pw, out);
+                return;
+            }
+            convolutions.forward(f32(x), x.offset(), f32(weight), weight.offset(), bias == null ? null : f32(bias),
+                    bias == null ? 0 : bias.offset(), f32(out), out.offset(), s, sh, sw, ph, pw);
+        } finally {
+            if (t0 != -1) Profiler.stop("conv2d", t0);
+        }
+    }
+
+    @Override
+    public void conv2dBackwardInput(Strided g, Strided weight, int sh, int sw, int ph, int pw, Strided gradX) {
+        long t0 = Profiler.start();
+        try {
+            ConvShape s = ConvShape.of(gradX.shape(), weight.shape(), g.shape());
+            if (!convolveByImage(s.n(), g, weight, gradX) || gradX.numel() == 0) {
+                super.conv2dBackwardInput(g, weight, sh, sw, ph, pw, gradX);
+                return;
+            }
+            convolutions.backwardInput(f32(g), g.offset(), f32(weight), weight.offset(), f32(gradX), gradX.offset(), s,
+                    sh, sw, ph, pw);
+        } finally {
+            if (t0 != -1) Profiler.stop("conv2dBackwardInput", t0);
+        }
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Strided x, Strided g, int sh, int sw, int ph, int pw, Strided gradWeight) {
+        long t0 = Profiler.start();
+        try {
+            ConvShape s = ConvShape.of(x.shape(), gradWeight.shape(), g.shape());
+            if (!convolveByImage(s.n(), x, g, gradWeight)) {
+                super.conv2dBackwardWeight(x, g, sh, sw, ph, pw, gradWeight);
+                return;
+            }
+            convolutions.backwardWeight(f32(x), x.offset(), f32(g), g.offset(), f32(gradWeight), gradWeight.offset(), s,
+                    sh, sw, ph, pw);
+        } finally {
+            if (t0 != -1) Profiler.stop("conv2dBackwardWeight", t0);
         }
     }
 

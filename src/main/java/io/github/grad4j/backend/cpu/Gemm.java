@@ -62,8 +62,21 @@ final class Gemm {
                   float[] b, int bOff, int bRs, int bCs,
                   float[] c, int cOff, int cRs, int cCs,
                   int k, int i0, int i1, int j0, int j1) {
+        multiply(a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, cRs, cCs, k, i0, i1, j0, j1, false);
+    }
+
+    /**
+     * As {@link #multiply(float[], int, int, int, float[], int, int, int, float[], int, int, int, int, int, int, int, int)},
+     * but with {@code accumulate} C += A B: every K slice is added to C as it stands (a sum of
+     * products over a batch, e.g. a convolution's weight gradient over images, is a chain of these).
+     */
+    void multiply(float[] a, int aOff, int aRs, int aCs,
+                  float[] b, int bOff, int bRs, int bCs,
+                  float[] c, int cOff, int cRs, int cCs,
+                  int k, int i0, int i1, int j0, int j1, boolean accumulate) {
         if (i0 >= i1 || j0 >= j1) return;
         if (k == 0) {
+            if (accumulate) return;
             for (int i = i0; i < i1; i++)
                 for (int j = j0; j < j1; j++) c[cOff + i * cRs + j * cCs] = 0f;
             return;
@@ -74,7 +87,7 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 packB(b, bOff, bRs, bCs, pc, kc, jc, nc, ws.b);
-                boolean add = pc > 0;
+                boolean add = accumulate || pc > 0;
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     packA(a, aOff, aRs, aCs, ic, mc, pc, kc, ws.a);

@@ -60,6 +60,7 @@ final class ScalarKernels implements Kernels {
             case LE: return x <= y ? 1f : 0f;
             case EQ: return x == y ? 1f : 0f;
             case NE: return x != y ? 1f : 0f;
+            case RELU_BACKWARD: return y > 0 ? x : 0f;
             default: return (float) io.github.grad4j.backend.reference.ReferenceBackend.binary(op, x, y);
         }
     }

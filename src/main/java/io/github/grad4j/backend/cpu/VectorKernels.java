@@ -114,6 +114,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public boolean binary(BinaryOp op, float[] x, int xo, int xs, float[] y, int yo, int ys, float[] out, int o, int n) {
+        if (op == BinaryOp.RELU_BACKWARD) return reluBackward(x, xo, xs, y, yo, ys, out, o, n);
         VectorOperators.Binary f = arithmetic(op);
         VectorOperators.Comparison cmp = f == null ? comparison(op) : null;
         if (f == null && cmp == null) return false;
@@ -143,6 +144,20 @@ final class VectorKernels implements Kernels {
         for (; i < n; i++) {
             out[o + i] = ScalarKernels.binary(op, x[xo + i * xs], y[yo + i * ys]);
         }
+        return true;
+    }
+
+    /** g where x &gt; 0, else 0, for unit strides (anything else: the scalar loop). */
+    private boolean reluBackward(float[] g, int go, int gs, float[] x, int xo, int xs, float[] out, int o, int n) {
+        if (gs != 1 || xs != 1) return false;
+        int bound = S.loopBound(n);
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            zero.blend(FloatVector.fromArray(S, g, go + i), v.compare(VectorOperators.GT, 0f)).intoArray(out, o + i);
+        }
+        for (; i < n; i++) out[o + i] = x[xo + i] > 0 ? g[go + i] : 0f;
         return true;
     }
 

@@ -297,6 +297,11 @@ final class GradKernel extends Kernel {
                 r = 1f;
             }
         }
+        if (sub == 13) {
+            if (y > 0f) {
+                r = x;
+            }
+        }
         return r;
     }
 

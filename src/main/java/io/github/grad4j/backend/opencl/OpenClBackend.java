@@ -182,7 +182,7 @@ public final class OpenClBackend implements Backend, AutoCloseable {
         // GradKernel branches on these ordinals; a reordered enum must fail here, not compute nonsense.
         if (UnaryOp.FILL.ordinal() != 17 || UnaryOp.NEG.ordinal() != 0 || UnaryOp.SIGMOID.ordinal() != 6
                 || UnaryOp.GELU_TANH.ordinal() != 11 || UnaryOp.INSIDE.ordinal() != 14 || UnaryOp.values().length != 18
-                || BinaryOp.NE.ordinal() != 12 || BinaryOp.POW.ordinal() != 4 || BinaryOp.values().length != 13
+                || BinaryOp.NE.ordinal() != 12 || BinaryOp.POW.ordinal() != 4 || BinaryOp.RELU_BACKWARD.ordinal() != 13 || BinaryOp.values().length != 14
                 || ReduceOp.SUM.ordinal() != 0 || ReduceOp.MAX.ordinal() != 1 || ReduceOp.MIN.ordinal() != 2) {
             throw new IllegalStateException("opencl: UnaryOp/BinaryOp/ReduceOp changed; update GradKernel's op tables");
         }

@@ -198,6 +198,7 @@ public class ReferenceBackend implements Backend {
             case LE: return x <= y ? 1 : 0;
             case EQ: return x == y ? 1 : 0;
             case NE: return x != y ? 1 : 0;
+            case RELU_BACKWARD: return y > 0 ? x : 0;
             default: throw new IllegalArgumentException("unknown binary op " + op);
         }
     }
