@@ -135,8 +135,7 @@ public final class Convolution {
         x.backend().maxPool2d(x.view(), kernel, kernel, stride, stride, padding, padding, out.view(), idx.view());
         int planes = s[0] * s[1];
         return record(out, "maxPool2d", x, g -> {
-            Tensor zeros = Tensor.zeros(x.backend(), x.dtype(), planes, s[2] * s[3]);
-            Tensor flat = Indexing.scatterAddKernelIndices(zeros, 1, Views.reshape(idx, planes, oh * ow),
+            Tensor flat = Indexing.scatterAddIntoZeros(new int[]{planes, s[2] * s[3]}, 1, Views.reshape(idx, planes, oh * ow),
                     Views.reshape(g, planes, oh * ow));
             return new Tensor[]{Views.reshape(flat, s)};
         });

@@ -101,8 +101,23 @@ public final class Indexing {
      * reductions), which lie in range by construction: the host range check is skipped, because on
      * a device backend it reads every index back to the host on each backward pass.
      */
-    static Tensor scatterAddKernelIndices(Tensor base, int axis, Tensor index, Tensor src) {
-        return scatterAdd(base, axis, index, src, false);
+    /**
+     * scatterAdd into zeros of {@code shape} (checked indices): the same as scatterAdd of a zero
+     * base, without allocating the base and copying it (max pooling's backward, per step).
+     */
+    static Tensor scatterAddIntoZeros(int[] shape, int axis, Tensor index, Tensor src) {
+        requireIndex("scatterAdd", "index", index);
+        backendOf("scatterAdd", index, src);
+        requireFloat("scatterAdd", "src", src);
+        Tensor out = Tensor.zeros(src.backend(), src.dtype(), shape);
+        int a = Shape.axis("scatterAdd", axis, shape.length);
+        if (!Arrays.equals(index.shape(), src.shape())) {
+            throw new IllegalArgumentException("scatterAdd: index " + Shape.str(index.shape()) + " and src "
+                    + Shape.str(src.shape()) + " must have the same shape");
+        }
+        checkSameExcept("scatterAdd", out, index, a);
+        src.backend().scatterAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
+        return record(out, "scatterAdd", src, g -> new Tensor[]{gather(g, a, index, false)});
     }
 
     /** {@link #gather} for indices the caller has already range-checked on the host (cross-entropy targets). */

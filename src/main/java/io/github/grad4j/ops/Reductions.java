@@ -122,10 +122,7 @@ public final class Reductions {
         mask[a] = true;
         Tensor idx = empty(x.backend(), DType.INT32, keptShape(x.shape(), mask));
         Tensor kept = reduceKernel(op, kind, x, mask, idx);
-        kept = record(kept, op, x, g -> {
-            Tensor zeros = Tensor.zeros(x.backend(), x.dtype(), x.shape());
-            return new Tensor[]{Indexing.scatterAddKernelIndices(zeros, a, idx, g)};
-        });
+        kept = record(kept, op, x, g -> new Tensor[]{Indexing.scatterAddIntoZeros(x.shape(), a, idx, g)});
         return keepDim ? kept : Views.reshape(kept, droppedShape(x.shape(), mask));
     }
 
