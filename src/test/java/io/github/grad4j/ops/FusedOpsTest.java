@@ -222,7 +222,8 @@ class FusedOpsTest {
      * The cpu backend's image-by-image convolution kernels against the reference backend (im2col and
      * a batched product), FLOAT32: one input channel (the weight gradient's transposed product),
      * non-square and 1x1 kernels, strides 1 to 3, padding up to 2, output channels past the
-     * register tile, more images than weight-gradient chunks, and a single image (the fallback).
+     * register tile, more groups of images than weight-gradient chunks (both product orientations),
+     * outputs small enough that images are grouped side by side, and a single image (the fallback).
      */
     @Test
     void convolutionKernelsOnCpuMatchTheReference() {
@@ -231,7 +232,7 @@ class FusedOpsTest {
         int[][] cases = {{2, 1, 28, 28, 8, 3, 3, 1, 1}, {3, 5, 7, 7, 4, 3, 3, 1, 1}, {5, 3, 11, 13, 7, 5, 3, 2, 2},
                 {17, 2, 5, 5, 3, 1, 1, 1, 0}, {4, 3, 9, 9, 33, 3, 3, 3, 1}, {1, 2, 6, 6, 3, 3, 3, 1, 1},
                 {2, 64, 7, 7, 64, 3, 3, 1, 1}, {3, 2, 4, 4, 5, 4, 4, 1, 2}, {2, 1, 1, 1, 1, 1, 1, 1, 0},
-                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {20, 1, 10, 10, 64, 3, 3, 1, 1}};
+                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {40, 1, 10, 10, 64, 3, 3, 1, 1}, {200, 3, 4, 4, 5, 3, 3, 1, 1}};
         for (int[] t : cases) {
             int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];
             int oh = Convolution.outSize("test", h, kh, stride, pad), ow = Convolution.outSize("test", w, kw, stride, pad);

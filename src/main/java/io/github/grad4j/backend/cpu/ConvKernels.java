@@ -11,18 +11,29 @@ import java.util.Arrays;
  * product, nothing batch-sized is allocated besides the output, and the weight gradient is summed
  * over images inside the GEMM (accumulating K slices) instead of as N products and a reduction.
  *
+ * <p>Small outputs (the deep layers of an image network: 7x7 or 3x3 positions) make thin products
+ * whose packing and padded register tiles cost more than their arithmetic, so images are taken in
+ * groups whose columns sit side by side ([K, G*L]) until a group has about
+ * {@value #GROUP_COLUMNS} columns; the group's outputs are then copied to their images.
+ *
  * <p>Determinism: the forward and the input gradient partition images; the weight gradient sums
- * images in a fixed number of chunks that depends on N only (each chunk in image order, then the
- * chunks in order), so results do not depend on the thread count.
+ * groups of images in a fixed number of chunks that depends on N and L only (each chunk in image
+ * order, then the chunks in order), so results do not depend on the thread count.
  */
 final class ConvKernels {
     /** At most this many partial weight gradients (chunks of images) are summed at the end. */
     private static final int WEIGHT_CHUNKS = 16;
+    /** Weight gradients with at most this many columns per output channel are computed as dot products. */
+    static final int DOT_K = 16;
+    /** Images are grouped until their output positions reach this many columns. */
+    static final int GROUP_COLUMNS = 128;
 
     private final Gemm gemm;
     private final Kernels kernels;
     private final Parallel parallel;
+    // per-thread scratch: the group's columns, and the group's outputs or incoming gradients side by side
     private final ThreadLocal<float[]> columns = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> outputs = ThreadLocal.withInitial(() -> new float[0]);
 
     ConvKernels(Gemm gemm, Kernels kernels, Parallel parallel) {
         this.gemm = gemm;
@@ -30,29 +41,48 @@ final class ConvKernels {
         this.parallel = parallel;
     }
 
-    private float[] columnBuffer(int size) {
-        float[] b = columns.get();
+    private static float[] buffer(ThreadLocal<float[]> local, int size) {
+        float[] b = local.get();
         if (b.length < size) {
             b = new float[size];
-            columns.set(b);
+            local.set(b);
         }
         return b;
+    }
+
+    /** Images per group for L output positions: 1 when L alone is wide enough. */
+    static int groupSize(int n, int l) {
+        return Math.max(1, Math.min(n, (GROUP_COLUMNS + l - 1) / Math.max(1, l)));
     }
 
     /** out [N, O, OH, OW] = weight [O, K] times the columns of each image of x [N, C, H, W], plus bias [O] (may be null). */
     void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
                  int sh, int sw, int ph, int pw) {
-        int k = s.k(), l = s.l(), o = s.o(), image = s.c() * s.h() * s.w();
-        parallel.forEach(s.n(), n -> {
-            float[] cols = columnBuffer(k * l);
-            unfold(x, xOff + n * image, s, sh, sw, ph, pw, cols, 0);
-            int at = oOff + n * o * l;
-            gemm.multiply(w, wOff, k, 1, cols, 0, l, 1, out, at, l, 1, k, 0, o, 0, l);
-            if (bias != null) {
-                // the image's output is still in cache: one more pass here instead of one over the batch
+        int k = s.k(), l = s.l(), o = s.o(), n = s.n(), image = s.c() * s.h() * s.w();
+        int group = groupSize(n, l), groups = (n + group - 1) / group;
+        parallel.forEach(groups, gi -> {
+            int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
+            float[] cols = buffer(columns, k * width);
+            for (int g = 0; g < count; g++) unfold(x, xOff + (n0 + g) * image, s, sh, sw, ph, pw, cols, g * l, width);
+            if (count == 1) {
+                int at = oOff + n0 * o * l;
+                gemm.multiply(w, wOff, k, 1, cols, 0, l, 1, out, at, l, 1, k, 0, o, 0, l);
+                if (bias != null) {
+                    // the image's output is still in cache: one more pass here instead of one over the batch
+                    for (int r = 0; r < o; r++) {
+                        float b = bias[bOff + r];
+                        for (int i = at + r * l, end = i + l; i < end; i++) out[i] += b;
+                    }
+                }
+                return;
+            }
+            float[] product = buffer(outputs, o * width);
+            gemm.multiply(w, wOff, k, 1, cols, 0, width, 1, product, 0, width, 1, k, 0, o, 0, width);
+            for (int g = 0; g < count; g++) {
                 for (int r = 0; r < o; r++) {
-                    float b = bias[bOff + r];
-                    for (int i = at + r * l, end = i + l; i < end; i++) out[i] += b;
+                    float b = bias == null ? 0f : bias[bOff + r];
+                    int src = r * width + g * l, dst = oOff + ((n0 + g) * o + r) * l;
+                    for (int i = 0; i < l; i++) out[dst + i] = product[src + i] + b;
                 }
             }
         });
@@ -61,12 +91,20 @@ final class ConvKernels {
     /** gradX [N, C, H, W] = each image's columns weight^T g folded back (overwritten). */
     void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s,
                        int sh, int sw, int ph, int pw) {
-        int k = s.k(), l = s.l(), o = s.o(), image = s.c() * s.h() * s.w();
-        parallel.forEach(s.n(), n -> {
-            float[] cols = columnBuffer(k * l);
+        int k = s.k(), l = s.l(), o = s.o(), n = s.n(), image = s.c() * s.h() * s.w();
+        int group = groupSize(n, l), groups = (n + group - 1) / group;
+        parallel.forEach(groups, gi -> {
+            int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
+            float[] cols = buffer(columns, k * width);
+            float[] in = g;
+            int inAt = gOff + n0 * o * l;
+            if (count > 1) {
+                in = gatherGroup(g, gOff, n0, count, o, l);
+                inAt = 0;
+            }
             // A = weight^T [K, O]: element (i, p) at p*K + i
-            gemm.multiply(w, wOff, 1, k, g, gOff + n * o * l, l, 1, cols, 0, l, 1, o, 0, k, 0, l);
-            fold(cols, 0, s, sh, sw, ph, pw, gradX, xOff + n * image);
+            gemm.multiply(w, wOff, 1, k, in, inAt, width, 1, cols, 0, width, 1, o, 0, k, 0, width);
+            for (int j = 0; j < count; j++) fold(cols, j * l, width, s, sh, sw, ph, pw, gradX, xOff + (n0 + j) * image);
         });
     }
 
@@ -78,26 +116,41 @@ final class ConvKernels {
             Arrays.fill(gradW, wOff, wOff + size, 0f);
             return;
         }
-        int chunks = Math.min(n, WEIGHT_CHUNKS);
+        int group = groupSize(n, l), groups = (n + group - 1) / group;
+        int chunks = Math.min(groups, WEIGHT_CHUNKS);
         float[] partial = chunks == 1 ? gradW : new float[chunks * size];
         int partialOff = chunks == 1 ? wOff : 0;
         // The product's padded tiles: [O, K] as M x N, or its transpose cols g^T [K, O] (better when
         // K is narrow, e.g. the first layer of an image network: K = 9).
         boolean transposed = padded(k, gemm.mr()) * (long) padded(o, gemm.nr()) < padded(o, gemm.mr()) * (long) padded(k, gemm.nr());
         parallel.forEach(chunks, chunk -> {
-            int from = (int) ((long) n * chunk / chunks), to = (int) ((long) n * (chunk + 1) / chunks);
-            float[] cols = columnBuffer(k * l);
+            int from = (int) ((long) groups * chunk / chunks), to = (int) ((long) groups * (chunk + 1) / chunks);
             int at = partialOff + chunk * size;
-            for (int img = from; img < to; img++) {
-                unfold(x, xOff + img * image, s, sh, sw, ph, pw, cols, 0);
-                int gAt = gOff + img * o * l;
-                boolean accumulate = img > from;
-                if (transposed) {
-                    // C^T [K, O] = cols [K, L] g^T [L, O]; C^T's element (i, j) is gradW[j*K + i]
-                    gemm.multiply(cols, 0, l, 1, g, gAt, 1, l, partial, at, 1, k, l, 0, k, 0, o, accumulate);
+            for (int gi = from; gi < to; gi++) {
+                int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
+                float[] cols = buffer(columns, k * width);
+                for (int j = 0; j < count; j++) unfold(x, xOff + (n0 + j) * image, s, sh, sw, ph, pw, cols, j * l, width);
+                float[] in = g;
+                int inAt = gOff + n0 * o * l;
+                if (count > 1) {
+                    in = gatherGroup(g, gOff, n0, count, o, l);
+                    inAt = 0;
+                }
+                boolean accumulate = gi > from;
+                if (k <= DOT_K) {
+                    // a handful of long dot products (first layer: K = 9, L = 784): packing the
+                    // incoming gradient for a GEMM would cost more than the products themselves
+                    for (int r = 0; r < o; r++)
+                        for (int i = 0; i < k; i++) {
+                            float d = kernels.dot(in, inAt + r * width, cols, i * width, width);
+                            partial[at + r * k + i] = accumulate ? partial[at + r * k + i] + d : d;
+                        }
+                } else if (transposed) {
+                    // C^T [K, O] = cols [K, G*L] g^T [G*L, O]; C^T's element (i, j) is gradW[j*K + i]
+                    gemm.multiply(cols, 0, width, 1, in, inAt, 1, width, partial, at, 1, k, width, 0, k, 0, o, accumulate);
                 } else {
-                    // C [O, K] = g [O, L] cols^T [L, K]
-                    gemm.multiply(g, gAt, l, 1, cols, 0, 1, l, partial, at, k, 1, l, 0, o, 0, k, accumulate);
+                    // C [O, K] = g [O, G*L] cols^T [G*L, K]
+                    gemm.multiply(in, inAt, width, 1, cols, 0, 1, width, partial, at, k, 1, width, 0, o, 0, k, accumulate);
                 }
             }
         });
@@ -111,26 +164,38 @@ final class ConvKernels {
         });
     }
 
+    /** The incoming gradients [O, L] of images n0 .. n0+count side by side in a per-thread [O, count*L]. */
+    private float[] gatherGroup(float[] g, int gOff, int n0, int count, int o, int l) {
+        int width = count * l;
+        float[] side = buffer(outputs, o * width);
+        for (int j = 0; j < count; j++)
+            for (int r = 0; r < o; r++) System.arraycopy(g, gOff + ((n0 + j) * o + r) * l, side, r * width + j * l, l);
+        return side;
+    }
+
     private static int padded(int x, int tile) {
         return (x + tile - 1) / tile * tile;
     }
 
     /**
-     * One image [C, H, W] at xOff into its columns [C*kh*kw, OH*OW] at colsOff: row (c*kh + i)*kw + j
-     * holds x[c, y*sh - ph + i, z*sw - pw + j] at column y*OW + z, zero where that is padding.
+     * One image [C, H, W] at xOff into columns at colsOff with rows {@code rowStride} apart: row
+     * (c*kh + i)*kw + j holds x[c, y*sh - ph + i, z*sw - pw + j] at column y*OW + z, zero where that
+     * is padding.
      */
-    static void unfold(float[] x, int xOff, ConvShape s, int sh, int sw, int ph, int pw, float[] cols, int colsOff) {
+    static void unfold(float[] x, int xOff, ConvShape s, int sh, int sw, int ph, int pw, float[] cols, int colsOff, int rowStride) {
+        int rows = s.kh() * s.kw();
         for (int c = 0; c < s.c(); c++) {
             unfoldPlane(x, xOff + c * s.h() * s.w(), s.h(), s.w(), s.kh(), s.kw(), sh, sw, ph, pw, s.oh(), s.ow(),
-                    cols, colsOff + c * s.kh() * s.kw() * s.l());
+                    cols, colsOff + c * rows * rowStride, rowStride);
         }
     }
 
-    /** The kh*kw rows of one channel plane [H, W] at src, written from dst on (rows of OH*OW). */
+    /** The kh*kw rows (OH*OW each, {@code rowStride} apart) of one channel plane [H, W] at src, written from dst on. */
     static void unfoldPlane(float[] x, int src, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
-                            int oh, int ow, float[] cols, int dst) {
+                            int oh, int ow, float[] cols, int dst0, int rowStride) {
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++) {
+                int dst = dst0 + (i * kw + j) * rowStride;
                 // output columns z whose input column z*sw - pw + j lies inside [0, w)
                 int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
                 int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
@@ -152,20 +217,22 @@ final class ConvKernels {
             }
     }
 
-    /** The adjoint of {@link #unfold}: columns of one image summed into the image at xOff (overwritten). */
-    static void fold(float[] cols, int colsOff, ConvShape s, int sh, int sw, int ph, int pw, float[] x, int xOff) {
+    /** The adjoint of {@link #unfold}: columns of one image (rows {@code rowStride} apart) summed into the image at xOff (overwritten). */
+    static void fold(float[] cols, int colsOff, int rowStride, ConvShape s, int sh, int sw, int ph, int pw, float[] x, int xOff) {
+        int rows = s.kh() * s.kw();
         for (int c = 0; c < s.c(); c++) {
-            foldPlane(cols, colsOff + c * s.kh() * s.kw() * s.l(), s.h(), s.w(), s.kh(), s.kw(), sh, sw, ph, pw,
+            foldPlane(cols, colsOff + c * rows * rowStride, rowStride, s.h(), s.w(), s.kh(), s.kw(), sh, sw, ph, pw,
                     s.oh(), s.ow(), x, xOff + c * s.h() * s.w());
         }
     }
 
-    /** The kh*kw rows from src summed into one channel plane [H, W] at dstPlane (overwritten), in the reference's order. */
-    static void foldPlane(float[] cols, int src, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+    /** The kh*kw rows ({@code rowStride} apart) from src summed into one channel plane [H, W] at dstPlane (overwritten), in the reference's order. */
+    static void foldPlane(float[] cols, int src0, int rowStride, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
                           int oh, int ow, float[] x, int dstPlane) {
         Arrays.fill(x, dstPlane, dstPlane + h * w, 0f);
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++) {
+                int src = src0 + (i * kw + j) * rowStride;
                 int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
                 int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
                 for (int yy = 0; yy < oh; yy++, src += ow) {

@@ -600,7 +600,7 @@ public final class CpuBackend extends ReferenceBackend {
         parallel.forRange(batch * ch, Math.max(1, GRAIN / Math.max(1, planeWork)), (p0, p1) -> {
             // rows (c*kh + i)*kw + j of batch b start at (b*ch*kh*kw + row) * l = (plane*kh*kw + i*kw + j) * l
             for (int plane = p0; plane < p1; plane++) {
-                ConvKernels.unfoldPlane(xs, xOff + plane * h * w, h, w, kh, kw, sh, sw, ph, pw, oh, ow, os, oOff + plane * kh * kw * l);
+                ConvKernels.unfoldPlane(xs, xOff + plane * h * w, h, w, kh, kw, sh, sw, ph, pw, oh, ow, os, oOff + plane * kh * kw * l, l);
             }
         });
     }
@@ -619,7 +619,7 @@ public final class CpuBackend extends ReferenceBackend {
         // each (batch, channel) plane of out is summed by one thread, in the reference's order
         parallel.forRange(batch * ch, Math.max(1, GRAIN / Math.max(1, planeWork)), (p0, p1) -> {
             for (int plane = p0; plane < p1; plane++) {
-                ConvKernels.foldPlane(cs, cOff + plane * kh * kw * l, h, w, kh, kw, sh, sw, ph, pw, oh, ow, os, oOff + plane * h * w);
+                ConvKernels.foldPlane(cs, cOff + plane * kh * kw * l, l, h, w, kh, kw, sh, sw, ph, pw, oh, ow, os, oOff + plane * h * w);
             }
         });
     }
@@ -670,29 +670,16 @@ public final class CpuBackend extends ReferenceBackend {
 
     /**
      * The 2x2, stride 2, unpadded window (Conv-4's pooling) without the general loop's bounds
-     * tests; the same rule: windows are read row by row, a strictly greater value or a NaN takes over.
+     * tests, planes in parallel; the kernel gets each window's top-left corner from a map.
      */
     private void maxPool2x2(float[] xs, int xOff, float[] os, int oOff, int[] is, int iOff,
                             int planes, int h, int w, int oh, int ow) {
-        parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, oh * ow * 4)), (p0, p1) -> {
+        int outs = oh * ow;
+        int[] topLeft = new int[outs];
+        for (int q = 0; q < outs; q++) topLeft[q] = 2 * (q / ow) * w + 2 * (q % ow);
+        parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, outs * 4)), (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
-                int src = xOff + p * h * w;
-                int dst = p * oh * ow;
-                for (int yy = 0; yy < oh; yy++) {
-                    int top = 2 * yy * w, bottom = top + w;
-                    for (int z = 0; z < ow; z++, dst++) {
-                        int at = top + 2 * z;
-                        float best = xs[src + at];
-                        float e = xs[src + at + 1];
-                        if (e > best || e != e) { best = e; at = top + 2 * z + 1; }
-                        e = xs[src + bottom + 2 * z];
-                        if (e > best || e != e) { best = e; at = bottom + 2 * z; }
-                        e = xs[src + bottom + 2 * z + 1];
-                        if (e > best || e != e) { best = e; at = bottom + 2 * z + 1; }
-                        os[oOff + dst] = best;
-                        is[iOff + dst] = at;
-                    }
-                }
+                kernels.maxPool2x2(xs, xOff + p * h * w, w, topLeft, os, oOff + p * outs, is, iOff + p * outs);
             }
         });
     }

@@ -1,6 +1,5 @@
 package io.github.grad4j.backend.cpu;
 
-import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.ReduceOp;
 import io.github.grad4j.backend.UnaryOp;
 
@@ -114,25 +113,19 @@ final class FusedKernels {
                    float[] mean, int mo, float[] var, int vo, float[] rstd, int ro, int n, int c, int s) {
         double count = (double) n * s;
         parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
-            float[] shift = new float[1];
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0;
                 for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
                 float m = (float) (sum / count);
-                shift[0] = m;
+                // two-pass variance (centred squares), without writing the centred values
                 double squares = 0;
-                for (int i = 0; i < n; i++) {
-                    int xi = xo + (i * c + ch) * s, oi = oo + (i * c + ch) * s;
-                    k.binary(BinaryOp.SUB, x, xi, 1, shift, 0, 0, out, oi, s);
-                    squares += k.dot(out, oi, out, oi, s);
-                }
+                for (int i = 0; i < n; i++) squares += k.centeredDot(null, 0, x, xo + (i * c + ch) * s, m, s);
                 float v = (float) (squares / count);
                 float rs = 1f / (float) Math.sqrt(v + eps);
                 float scale = w == null ? rs : rs * w[wo + ch];
                 float offset = b == null ? 0f : b[bo + ch];
                 for (int i = 0; i < n; i++) {
-                    int oi = oo + (i * c + ch) * s;
-                    for (int j = 0; j < s; j++) out[oi + j] = out[oi + j] * scale + offset;
+                    k.affineCentered(x, xo + (i * c + ch) * s, m, scale, null, 0, 0f, offset, out, oo + (i * c + ch) * s, s);
                 }
                 mean[mo + ch] = m;
                 var[vo + ch] = v;
@@ -188,17 +181,13 @@ final class FusedKernels {
                            int n, int c, int s) {
         double count = (double) n * s;
         parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
-            float[] centered = new float[s];
-            float[] shift = new float[1];
             for (int ch = c0; ch < c1; ch++) {
                 float m = mean[mo + ch], rs = rstd[ro + ch];
-                shift[0] = m;
                 double sumG = 0, sumGx = 0;
                 for (int i = 0; i < n; i++) {
                     int xi = xo + (i * c + ch) * s, gi = go + (i * c + ch) * s;
-                    k.binary(BinaryOp.SUB, x, xi, 1, shift, 0, 0, centered, 0, s);
                     sumG += k.reduce(ReduceOp.SUM, g, gi, s);
-                    sumGx += k.dot(g, gi, centered, 0, s);
+                    sumGx += k.centeredDot(g, gi, x, xi, m, s);
                 }
                 if (gb != null) gb[gbo + ch] = (float) sumG;
                 if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
@@ -208,8 +197,8 @@ final class FusedKernels {
                 float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
                 float cst = (float) (-rs * wc * sumG / count);
                 for (int i = 0; i < n; i++) {
-                    int xi = xo + (i * c + ch) * s, gi = go + (i * c + ch) * s, oi = gxo + (i * c + ch) * s;
-                    for (int j = 0; j < s; j++) gx[oi + j] = a * g[gi + j] + bx * (x[xi + j] - m) + cst;
+                    int row = (i * c + ch) * s;
+                    k.affineCentered(x, xo + row, m, bx, g, go + row, a, cst, gx, gxo + row, s);
                 }
             }
         });

@@ -46,8 +46,29 @@ interface Kernels {
     /** sum of a[ao + i] * b[bo + i] for i &lt; n (lanes, then a fixed-order lane sum). */
     float dot(float[] a, int ao, float[] b, int bo, int n);
 
+    /**
+     * sum of a[ao + i] * (x[xo + i] - m) for i &lt; n, or of (x[xo + i] - m)^2 when a is null (lanes,
+     * then a fixed-order lane sum): batch norm's centred sums without writing the centred values.
+     */
+    float centeredDot(float[] a, int ao, float[] x, int xo, float m, int n);
+
+    /**
+     * out[oo + i] = scale (x[xo + i] - m) + gScale g[go + i] + shift for i &lt; n (no g term when g is
+     * null): batch norm's normalization and its input gradient, one pass each.
+     */
+    void affineCentered(float[] x, int xo, float m, float scale, float[] g, int go, float gScale, float shift,
+                        float[] out, int oo, int n);
+
     /** y[yo + i] += alpha * x[xo + i] for i &lt; n. */
     void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
+
+    /**
+     * Max pooling of one plane (row length w) over 2x2 windows whose top-left corners are
+     * {@code topLeft[q]} (plane-relative): out[oo + q] is the window's maximum and idx[io + q] its
+     * plane-relative position. Windows are read row by row; a strictly greater value or a NaN takes
+     * over (the reference's rule, so ties and NaN pick the same element).
+     */
+    void maxPool2x2(float[] x, int xo, int w, int[] topLeft, float[] out, int oo, int[] idx, int io);
 
     /** out[oo + i] = exp(x[xo + i] - shift) for i &lt; n; returns their sum. out may be x. */
     float expShiftSum(float[] x, int xo, float shift, float[] out, int oo, int n);

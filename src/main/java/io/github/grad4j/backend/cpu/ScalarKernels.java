@@ -104,6 +104,47 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float centeredDot(float[] a, int ao, float[] x, int xo, float m, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            float c = x[xo + i] - m;
+            s += (a == null ? c : a[ao + i]) * c;
+        }
+        return s;
+    }
+
+    @Override
+    public void affineCentered(float[] x, int xo, float m, float scale, float[] g, int go, float gScale, float shift,
+                               float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = scale * (x[xo + i] - m);
+            if (g != null) v += gScale * g[go + i];
+            out[oo + i] = v + shift;
+        }
+    }
+
+    @Override
+    public void maxPool2x2(float[] x, int xo, int w, int[] topLeft, float[] out, int oo, int[] idx, int io) {
+        maxPool2x2(x, xo, w, topLeft, 0, topLeft.length, out, oo, idx, io);
+    }
+
+    /** {@link #maxPool2x2(float[], int, int, int[], float[], int, int[], int)} for windows q in [from, to). */
+    static void maxPool2x2(float[] x, int xo, int w, int[] topLeft, int from, int to, float[] out, int oo, int[] idx, int io) {
+        for (int q = from; q < to; q++) {
+            int at = topLeft[q], bestAt = at;
+            float best = x[xo + at];
+            float e = x[xo + at + 1];
+            if (e > best || e != e) { best = e; bestAt = at + 1; }
+            e = x[xo + at + w];
+            if (e > best || e != e) { best = e; bestAt = at + w; }
+            e = x[xo + at + w + 1];
+            if (e > best || e != e) { best = e; bestAt = at + w + 1; }
+            out[oo + q] = best;
+            idx[io + q] = bestAt;
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }

@@ -4,6 +4,7 @@ import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.ReduceOp;
 import io.github.grad4j.backend.UnaryOp;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -15,6 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
     private static final int MR = 8;
     private static final int NR = 2 * L;
 
@@ -295,6 +297,66 @@ final class VectorKernels implements Kernels {
         float s = sumLanes(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
+    }
+
+    @Override
+    public float centeredDot(float[] a, int ao, float[] x, int xo, float m, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector c = FloatVector.fromArray(S, x, xo + i).sub(m);
+            acc = (a == null ? c : FloatVector.fromArray(S, a, ao + i)).fma(c, acc);
+        }
+        float s = sumLanes(acc);
+        for (; i < n; i++) {
+            float c = x[xo + i] - m;
+            s += (a == null ? c : a[ao + i]) * c;
+        }
+        return s;
+    }
+
+    @Override
+    public void affineCentered(float[] x, int xo, float m, float scale, float[] g, int go, float gScale, float shift,
+                               float[] out, int oo, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).sub(m).mul(scale);
+            if (g != null) v = v.add(FloatVector.fromArray(S, g, go + i).mul(gScale));
+            v.add(shift).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            float v = scale * (x[xo + i] - m);
+            if (g != null) v += gScale * g[go + i];
+            out[oo + i] = v + shift;
+        }
+    }
+
+    /**
+     * L windows at a time, across row ends (Conv-4's pooled rows of 14, 7 and 3 are shorter than
+     * the 16 lanes): the four corners of L windows are gathered through the top-left map, so the
+     * unpredictable compares of the scalar loop become lane masks (6x faster on 28x28 planes).
+     */
+    @Override
+    public void maxPool2x2(float[] x, int xo, int w, int[] topLeft, float[] out, int oo, int[] idx, int io) {
+        int outs = topLeft.length, bound = outs - outs % L;
+        int q = 0;
+        for (; q < bound; q += L) {
+            FloatVector a = FloatVector.fromArray(S, x, xo, topLeft, q), b = FloatVector.fromArray(S, x, xo + 1, topLeft, q);
+            FloatVector c = FloatVector.fromArray(S, x, xo + w, topLeft, q), d = FloatVector.fromArray(S, x, xo + w + 1, topLeft, q);
+            IntVector at = IntVector.fromArray(SI, topLeft, q);
+            VectorMask<Float> m = b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN));
+            FloatVector best = a.blend(b, m);
+            IntVector bestAt = at.blend(at.add(1), m.cast(SI));
+            m = c.compare(VectorOperators.GT, best).or(c.test(VectorOperators.IS_NAN));
+            best = best.blend(c, m);
+            bestAt = bestAt.blend(at.add(w), m.cast(SI));
+            m = d.compare(VectorOperators.GT, best).or(d.test(VectorOperators.IS_NAN));
+            best = best.blend(d, m);
+            bestAt = bestAt.blend(at.add(w + 1), m.cast(SI));
+            best.intoArray(out, oo + q);
+            bestAt.intoArray(idx, io + q);
+        }
+        ScalarKernels.maxPool2x2(x, xo, w, topLeft, q, outs, out, oo, idx, io);
     }
 
     @Override

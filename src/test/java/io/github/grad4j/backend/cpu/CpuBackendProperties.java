@@ -355,23 +355,61 @@ class CpuBackendProperties {
         }
     }
 
+    /**
+     * Batch norm's fused loops, vector and scalar, against the reference's composite (float64
+     * rounded): spatial sizes below, at and past the vector width, values far from zero.
+     */
+    @Property(tries = 30)
+    void batchNormKernelsMatchReference(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int n = 1 + rng.nextInt(4), c = 1 + rng.nextInt(5), s = 1 + rng.nextInt(40);
+        int[] shape = {n, c, s};
+        Layout l = contiguous(shape), lc = contiguous(new int[]{c});
+        float[] x = randomData(l.size(), rng, false), g = randomData(l.size(), rng, false);
+        float offset = rng.nextBoolean() ? 0f : 30f;
+        for (int i = 0; i < x.length; i++) x[i] += offset;
+        float[] w = randomData(c, rng, false), b = randomData(c, rng, false);
+        double[][] expected = null;
+        for (Backend be : new Backend[]{REF, CPU, SCALAR}) {
+            Strided out = on(be, l, filled(l.size())), mean = on(be, lc, filled(c)), var = on(be, lc, filled(c)), rstd = on(be, lc, filled(c));
+            Strided gx = on(be, l, filled(l.size())), gw = on(be, lc, filled(c)), gb = on(be, lc, filled(c));
+            be.batchNormChannels(on(be, l, x), on(be, lc, w), on(be, lc, b), 1e-5, out, mean, var, rstd);
+            be.batchNormChannelsBackward(on(be, l, g), on(be, l, x), on(be, lc, w), mean, rstd, gx, gw, gb);
+            double[][] got = {be.download(out), be.download(mean), be.download(var), be.download(gx), be.download(gw), be.download(gb)};
+            if (expected == null) {
+                expected = got;
+                continue;
+            }
+            String[] names = {"out", "mean", "var", "gradX", "gradWeight", "gradBias"};
+            for (int k = 0; k < got.length; k++) {
+                double scale = k == 4 || k == 5 ? n * s : 1;
+                assertArrayEquals(expected[k], got[k], 2e-4 * scale * (1 + offset / 10),
+                        names[k] + " " + Arrays.toString(shape) + " offset " + offset + " on " + be.name() + " " + ((CpuBackend) be).describe());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- convolution helpers
 
-    /** Conv-4's 2x2 stride-2 pooling has its own loop: odd sizes, ties, NaN and infinities. */
+    /** Conv-4's 2x2 stride-2 pooling has its own loops (vector and scalar): odd sizes, ties, NaN and infinities. */
     @Property(tries = 60)
     void maxPool2x2FastPathMatchesReference(@ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        int n = 1 + rng.nextInt(3), c = 1 + rng.nextInt(4), h = 2 + rng.nextInt(9), w = 2 + rng.nextInt(9);
+        // sizes up to 40: pooled planes of more than one vector of windows, rows shorter and longer than it
+        int n = 1 + rng.nextInt(3), c = 1 + rng.nextInt(4), h = 2 + rng.nextInt(39), w = 2 + rng.nextInt(39);
         int[] img = {n, c, h, w}, pooled = {n, c, h / 2, w / 2};
         Layout li = contiguous(img), lp = contiguous(pooled);
         // coarse values make ties common; specials put NaN and infinities in some windows
         float[] dx = rng.nextBoolean() ? quantizedData(li.size(), rng) : randomData(li.size(), rng, true);
-        Strided ro = on(REF, lp, filled(lp.size())), co = on(CPU, lp, filled(lp.size()));
-        Strided ri = lp.on(REF.allocate(DType.INT32, lp.size())), ci = lp.on(CPU.allocate(DType.INT32, lp.size()));
+        Strided ro = on(REF, lp, filled(lp.size()));
+        Strided ri = lp.on(REF.allocate(DType.INT32, lp.size()));
         REF.maxPool2d(on(REF, li, dx), 2, 2, 2, 2, 0, 0, ro, ri);
-        CPU.maxPool2d(on(CPU, li, dx), 2, 2, 2, 2, 0, 0, co, ci);
-        assertSameFloats(ro, co, "maxPool2d 2x2 " + Arrays.toString(img));
-        assertArrayEquals(REF.download(ri), CPU.download(ci), "maxPool2d 2x2 indices " + Arrays.toString(img));
+        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR}) {
+            Strided co = on(b, lp, filled(lp.size())), ci = lp.on(b.allocate(DType.INT32, lp.size()));
+            b.maxPool2d(on(b, li, dx), 2, 2, 2, 2, 0, 0, co, ci);
+            assertSameFloats(ro, co, "maxPool2d 2x2 " + Arrays.toString(img) + " on " + b.describe());
+            assertArrayEquals(REF.download(ri), b.download(ci), "maxPool2d 2x2 indices " + Arrays.toString(img) + " on " + b.describe());
+        }
     }
 
     @Property(tries = 120)
