@@ -177,6 +177,16 @@ final class ConvKernels {
         return (x + tile - 1) / tile * tile;
     }
 
+    // Output columns z whose input column z*sw - pw + j lies inside [0, w) are [firstInside, endInside).
+
+    private static int firstInside(int j, int sw, int pw, int ow) {
+        return Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
+    }
+
+    private static int endInside(int j, int sw, int pw, int w, int ow) {
+        return Math.max(firstInside(j, sw, pw, ow), Math.min(ow, (w + pw - j + sw - 1) / sw));
+    }
+
     /**
      * One image [C, H, W] at xOff into columns at colsOff with rows {@code rowStride} apart: row
      * (c*kh + i)*kw + j holds x[c, y*sh - ph + i, z*sw - pw + j] at column y*OW + z, zero where that
@@ -196,9 +206,7 @@ final class ConvKernels {
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++) {
                 int dst = dst0 + (i * kw + j) * rowStride;
-                // output columns z whose input column z*sw - pw + j lies inside [0, w)
-                int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
-                int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
+                int zLo = firstInside(j, sw, pw, ow), zHi = endInside(j, sw, pw, w, ow);
                 for (int yy = 0; yy < oh; yy++, dst += ow) {
                     int hy = yy * sh - ph + i;
                     if (hy < 0 || hy >= h) {
@@ -233,8 +241,7 @@ final class ConvKernels {
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++) {
                 int src = src0 + (i * kw + j) * rowStride;
-                int zLo = Math.min(ow, Math.max(0, (pw - j + sw - 1) / sw));
-                int zHi = Math.max(zLo, Math.min(ow, (w + pw - j + sw - 1) / sw));
+                int zLo = firstInside(j, sw, pw, ow), zHi = endInside(j, sw, pw, w, ow);
                 for (int yy = 0; yy < oh; yy++, src += ow) {
                     int hy = yy * sh - ph + i;
                     if (hy < 0 || hy >= h) continue;

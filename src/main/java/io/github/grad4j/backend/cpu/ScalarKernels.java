@@ -105,8 +105,12 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public float centeredDot(float[] a, int ao, float[] x, int xo, float m, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
+        return centeredDot(a, ao, x, xo, m, 0, n, 0f);
+    }
+
+    /** s plus the centred products of elements [from, to), added in order (also the vector loop's tail). */
+    static float centeredDot(float[] a, int ao, float[] x, int xo, float m, int from, int to, float s) {
+        for (int i = from; i < to; i++) {
             float c = x[xo + i] - m;
             s += (a == null ? c : a[ao + i]) * c;
         }
@@ -116,7 +120,13 @@ final class ScalarKernels implements Kernels {
     @Override
     public void affineCentered(float[] x, int xo, float m, float scale, float[] g, int go, float gScale, float shift,
                                float[] out, int oo, int n) {
-        for (int i = 0; i < n; i++) {
+        affineCentered(x, xo, m, scale, g, go, gScale, shift, out, oo, 0, n);
+    }
+
+    /** {@link #affineCentered(float[], int, float, float, float[], int, float, float, float[], int, int)} for elements [from, to). */
+    static void affineCentered(float[] x, int xo, float m, float scale, float[] g, int go, float gScale, float shift,
+                               float[] out, int oo, int from, int to) {
+        for (int i = from; i < to; i++) {
             float v = scale * (x[xo + i] - m);
             if (g != null) v += gScale * g[go + i];
             out[oo + i] = v + shift;

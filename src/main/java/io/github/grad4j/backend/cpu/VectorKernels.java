@@ -307,12 +307,7 @@ final class VectorKernels implements Kernels {
             FloatVector c = FloatVector.fromArray(S, x, xo + i).sub(m);
             acc = (a == null ? c : FloatVector.fromArray(S, a, ao + i)).fma(c, acc);
         }
-        float s = sumLanes(acc);
-        for (; i < n; i++) {
-            float c = x[xo + i] - m;
-            s += (a == null ? c : a[ao + i]) * c;
-        }
-        return s;
+        return ScalarKernels.centeredDot(a, ao, x, xo, m, i, n, sumLanes(acc));
     }
 
     @Override
@@ -324,11 +319,7 @@ final class VectorKernels implements Kernels {
             if (g != null) v = v.add(FloatVector.fromArray(S, g, go + i).mul(gScale));
             v.add(shift).intoArray(out, oo + i);
         }
-        for (; i < n; i++) {
-            float v = scale * (x[xo + i] - m);
-            if (g != null) v += gScale * g[go + i];
-            out[oo + i] = v + shift;
-        }
+        ScalarKernels.affineCentered(x, xo, m, scale, g, go, gScale, shift, out, oo, i, n);
     }
 
     /**
