@@ -223,7 +223,8 @@ class FusedOpsTest {
      * a batched product), FLOAT32: one input channel (the weight gradient's transposed product),
      * non-square and 1x1 kernels, strides 1 to 3, padding up to 2, output channels past the
      * register tile, more groups of images than weight-gradient chunks (both product orientations),
-     * outputs small enough that images are grouped side by side, and a single image (the fallback).
+     * outputs small enough that images are grouped side by side, a single image (the fallback) and
+     * an empty batch (the weight gradient is zero).
      */
     @Test
     void convolutionKernelsOnCpuMatchTheReference() {
@@ -232,7 +233,7 @@ class FusedOpsTest {
         int[][] cases = {{2, 1, 28, 28, 8, 3, 3, 1, 1}, {3, 5, 7, 7, 4, 3, 3, 1, 1}, {5, 3, 11, 13, 7, 5, 3, 2, 2},
                 {17, 2, 5, 5, 3, 1, 1, 1, 0}, {4, 3, 9, 9, 33, 3, 3, 3, 1}, {1, 2, 6, 6, 3, 3, 3, 1, 1},
                 {2, 64, 7, 7, 64, 3, 3, 1, 1}, {3, 2, 4, 4, 5, 4, 4, 1, 2}, {2, 1, 1, 1, 1, 1, 1, 1, 0},
-                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {40, 1, 10, 10, 64, 3, 3, 1, 1}, {200, 3, 4, 4, 5, 3, 3, 1, 1}};
+                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {40, 1, 10, 10, 64, 3, 3, 1, 1}, {200, 3, 4, 4, 5, 3, 3, 1, 1}, {0, 2, 5, 5, 3, 3, 3, 1, 1}};
         for (int[] t : cases) {
             int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];
             int oh = Convolution.outSize("test", h, kh, stride, pad), ow = Convolution.outSize("test", w, kw, stride, pad);
@@ -249,6 +250,11 @@ class FusedOpsTest {
             assertArrayEquals(Convolution.convolveBackwardWeight(x, g, wShape, stride, pad).toDoubleArray(),
                     Convolution.convolveBackwardWeight(x.to(CPU), g.to(CPU), wShape, stride, pad).toDoubleArray(), tol,
                     "conv2dBackwardWeight " + where);
+        }
+        // an empty batch contributes nothing to the weight gradient
+        for (double v : Convolution.convolveBackwardWeight(Tensor.zeros(CPU, DType.FLOAT32, 0, 2, 5, 5),
+                Tensor.zeros(CPU, DType.FLOAT32, 0, 3, 5, 5), new int[]{3, 2, 3, 3}, 1, 1).toDoubleArray()) {
+            assertEquals(0.0, v);
         }
         // non-contiguous operands (the op makes them contiguous first)
         Tensor xp = randn(rng, DType.FLOAT32, CPU, 3, 4, 6, 5).permute(1, 0, 2, 3);
