@@ -545,6 +545,10 @@ public final class CpuBackend extends ReferenceBackend {
         int[] xs = x.strides(), ys = y.strides(), cs = out.strides();
         int aRs = xs[r - 2], aCs = xs[r - 1], bRs = ys[r - 2], bCs = ys[r - 1], cRs = cs[r - 2], cCs = cs[r - 1];
         int batches = out.numel() / (m * n);
+        if (m == 1 && batches == 1 && (long) k * n >= GEMV_WORK && (bCs == 1 || bRs == 1)) {
+            gemv(a, x.offset(), aCs, b, y.offset(), bRs, bCs, c, out.offset(), cCs, k, n);
+            return;
+        }
         // storage offsets of each batch's matrices
         int[] aAt = new int[batches], bAt = new int[batches], cAt = new int[batches];
         int[] batchShape = Arrays.copyOf(out.shape(), r - 1);
@@ -581,6 +585,42 @@ public final class CpuBackend extends ReferenceBackend {
             int hi = Math.min(side, (int) ((long) tilesPerSide * (part + 1) / p) * tile);
             if (splitN) gemm.multiply(a, aAt[bi], aRs, aCs, b, bAt[bi], bRs, bCs, c, cAt[bi], cRs, cCs, k, 0, m, lo, hi);
             else gemm.multiply(a, aAt[bi], aRs, aCs, b, bAt[bi], bRs, bCs, c, cAt[bi], cRs, cCs, k, lo, hi, 0, n);
+        });
+    }
+
+    /** Products with one row and at least this many multiply-adds skip the GEMM's packing. */
+    private static final long GEMV_WORK = 1L << 16;
+    /** Output columns per GEMV task: fixed, so each column's arithmetic does not depend on the thread count. */
+    private static final int GEMV_COLUMNS = 256;
+
+    /**
+     * out [1, N] = a [1, K] B [K, N] for one row (GPT-2 generation with the KV cache: every linear
+     * layer and the vocabulary head). Packing B for the GEMM would read and write all of it to use
+     * each element once; here B is streamed once. Row-major B: each task owns GEMV_COLUMNS columns
+     * and adds a[k] B[k, cols] for k in order (axpy); column-major B (a transposed weight, the
+     * tied head): one dot product per column.
+     */
+    private void gemv(float[] a, int aOff, int aCs, float[] b, int bOff, int bRs, int bCs, float[] c, int cOff, int cCs,
+                      int k, int n) {
+        float[] row = a;
+        int rowOff = aOff;
+        if (aCs != 1) {
+            row = new float[k];
+            for (int p = 0; p < k; p++) row[p] = a[aOff + p * aCs];
+            rowOff = 0;
+        }
+        float[] x = row;
+        int xOff = rowOff;
+        int tasks = (n + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
+        parallel.forEach(tasks, t -> {
+            int j0 = t * GEMV_COLUMNS, j1 = Math.min(n, j0 + GEMV_COLUMNS), width = j1 - j0;
+            if (bCs == 1) {
+                float[] acc = new float[width];
+                for (int p = 0; p < k; p++) kernels.axpy(x[xOff + p], b, bOff + p * bRs + j0, acc, 0, width);
+                for (int j = 0; j < width; j++) c[cOff + (j0 + j) * cCs] = acc[j];
+            } else {
+                for (int j = j0; j < j1; j++) c[cOff + j * cCs] = kernels.dot(x, xOff, b, bOff + j * bCs, k);
+            }
         });
     }
 

@@ -233,6 +233,28 @@ class CpuBackendProperties {
         }
     }
 
+    /**
+     * One-row products large enough for the GEMV path (generation with the KV cache): row-major,
+     * transposed and gapped B, widths around the task size (256 columns) and past it, against the
+     * reference; on exactly representable data bit for bit; and the same bits for 1, 2 and 3 threads.
+     */
+    @Property(tries = 40)
+    void gemvMatchesReference(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int k = new int[]{257, 300, 1031}[rng.nextInt(3)], n = new int[]{255, 256, 257, 1031}[rng.nextInt(4)];
+        String what = "matmul 1x" + k + "x" + n;
+        Strided[] r = matmul(CPU, new int[0], 1, k, n, rng, rng.nextBoolean());
+        assertClose(r[0], r[1], gemmTol(k), what);
+        Strided[] q = matmul(CPU, new int[0], 1, k, n, rng, false, true);
+        assertSameFloats(q[0], q[1], what + " (exact data)");
+        Strided first = null;
+        for (Backend b : new Backend[]{CpuBackend.create(1, true), CpuBackend.create(2, true), CpuBackend.create(3, true)}) {
+            Strided[] t = matmul(b, new int[0], 1, k, n, new SplittableRandom(seed), false);
+            if (first == null) first = t[1];
+            else assertSameFloats(first, t[1], what + " on " + b);
+        }
+    }
+
     // ---------------------------------------------------------------- elementwise
 
     /** Regression: rank-0 (scalar) operands, as a loss divided by a count, once crashed the coalescing. */
