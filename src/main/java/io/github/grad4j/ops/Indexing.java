@@ -88,7 +88,7 @@ public final class Indexing {
         Tensor out = empty(x.backend(), x.dtype(), index.shape());
         x.backend().gather(Views.contiguous(x.detach()).view(), a, Views.contiguous(index).view(), out.view());
         return record(out, "gather", x, g ->
-                new Tensor[]{scatterAdd(Tensor.zeros(x.backend(), x.dtype(), x.shape()), a, index, g, false)});
+                new Tensor[]{scatterAdd(null, x.shape(), a, index, g, false)});
     }
 
     /** base + src scattered: out[i][index[i][j][k]][k] += src[i][j][k] (for axis 1). */
@@ -97,27 +97,13 @@ public final class Indexing {
     }
 
     /**
-     * {@link #scatterAdd} for indices that an op's own kernel wrote (max pooling, max/min
-     * reductions), which lie in range by construction: the host range check is skipped, because on
-     * a device backend it reads every index back to the host on each backward pass.
-     */
-    /**
-     * scatterAdd into zeros of {@code shape} (checked indices): the same as scatterAdd of a zero
-     * base, without allocating the base and copying it (max pooling's backward, per step).
+     * {@link #scatterAdd} into zeros of {@code shape}, for indices that an op's own kernel wrote
+     * (max pooling, max/min reductions), which lie in range by construction: the host range check is
+     * skipped, because on a device backend it reads every index back to the host on each backward
+     * pass; and no zero base is allocated and copied.
      */
     static Tensor scatterAddIntoZeros(int[] shape, int axis, Tensor index, Tensor src) {
-        requireIndex("scatterAdd", "index", index);
-        backendOf("scatterAdd", index, src);
-        requireFloat("scatterAdd", "src", src);
-        Tensor out = Tensor.zeros(src.backend(), src.dtype(), shape);
-        int a = Shape.axis("scatterAdd", axis, shape.length);
-        if (!Arrays.equals(index.shape(), src.shape())) {
-            throw new IllegalArgumentException("scatterAdd: index " + Shape.str(index.shape()) + " and src "
-                    + Shape.str(src.shape()) + " must have the same shape");
-        }
-        checkSameExcept("scatterAdd", out, index, a);
-        src.backend().scatterAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
-        return record(out, "scatterAdd", src, g -> new Tensor[]{gather(g, a, index, false)});
+        return scatterAdd(null, shape, axis, index, src, false);
     }
 
     /** {@link #gather} for indices the caller has already range-checked on the host (cross-entropy targets). */
@@ -126,18 +112,29 @@ public final class Indexing {
     }
 
     private static Tensor scatterAdd(Tensor base, int axis, Tensor index, Tensor src, boolean checkRange) {
+        return scatterAdd(base, base.shape(), axis, index, src, checkRange);
+    }
+
+    /** base + src scattered, or zeros of {@code shape} + src scattered when base is null. */
+    private static Tensor scatterAdd(Tensor base, int[] shape, int axis, Tensor index, Tensor src, boolean checkRange) {
         requireIndex("scatterAdd", "index", index);
-        backendOf("scatterAdd", base, index, src);
-        sameFloat("scatterAdd", base, src);
-        int a = Shape.axis("scatterAdd", axis, base.dim());
+        if (base == null) {
+            backendOf("scatterAdd", index, src);
+            requireFloat("scatterAdd", "src", src);
+        } else {
+            backendOf("scatterAdd", base, index, src);
+            sameFloat("scatterAdd", base, src);
+        }
+        int a = Shape.axis("scatterAdd", axis, shape.length);
         if (!Arrays.equals(index.shape(), src.shape())) {
             throw new IllegalArgumentException("scatterAdd: index " + Shape.str(index.shape()) + " and src "
                     + Shape.str(src.shape()) + " must have the same shape");
         }
-        checkSameExcept("scatterAdd", base, index, a);
-        if (checkRange) checkIndexRange("scatterAdd", index, base.size(a), axis, base.shape());
-        Tensor out = Views.clone(base.detach());
-        base.backend().scatterAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
+        Tensor out = base == null ? Tensor.zeros(src.backend(), src.dtype(), shape) : Views.clone(base.detach());
+        checkSameExcept("scatterAdd", out, index, a);
+        if (checkRange) checkIndexRange("scatterAdd", index, shape[a], axis, shape);
+        src.backend().scatterAdd(Views.contiguous(src.detach()).view(), a, Views.contiguous(index).view(), out.view());
+        if (base == null) return record(out, "scatterAdd", src, g -> new Tensor[]{gather(g, a, index, false)});
         return record(out, "scatterAdd", new Tensor[]{base, src}, g -> new Tensor[]{
                 wants(base) ? g : null,
                 wants(src) ? gather(g, a, index, false) : null});

@@ -615,9 +615,12 @@ public final class CpuBackend extends ReferenceBackend {
         parallel.forEach(tasks, t -> {
             int j0 = t * GEMV_COLUMNS, j1 = Math.min(n, j0 + GEMV_COLUMNS), width = j1 - j0;
             if (bCs == 1) {
-                float[] acc = new float[width];
-                for (int p = 0; p < k; p++) kernels.axpy(x[xOff + p], b, bOff + p * bRs + j0, acc, 0, width);
-                for (int j = 0; j < width; j++) c[cOff + (j0 + j) * cCs] = acc[j];
+                // accumulate in the output itself when its columns are contiguous
+                float[] acc = cCs == 1 ? c : new float[width];
+                int at = cCs == 1 ? cOff + j0 : 0;
+                Arrays.fill(acc, at, at + width, 0f);
+                for (int p = 0; p < k; p++) kernels.axpy(x[xOff + p], b, bOff + p * bRs + j0, acc, at, width);
+                if (cCs != 1) for (int j = 0; j < width; j++) c[cOff + (j0 + j) * cCs] = acc[j];
             } else {
                 for (int j = j0; j < j1; j++) c[cOff + j * cCs] = kernels.dot(x, xOff, b, bOff + j * bCs, k);
             }
