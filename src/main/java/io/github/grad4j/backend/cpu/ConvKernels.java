@@ -58,12 +58,11 @@ final class ConvKernels {
     /** out [N, O, OH, OW] = weight [O, K] times the columns of each image of x [N, C, H, W], plus bias [O] (may be null). */
     void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
                  int sh, int sw, int ph, int pw) {
-        int k = s.k(), l = s.l(), o = s.o(), n = s.n(), image = s.c() * s.h() * s.w();
+        int k = s.k(), l = s.l(), o = s.o(), n = s.n();
         int group = groupSize(n, l), groups = (n + group - 1) / group;
         parallel.forEach(groups, gi -> {
             int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
-            float[] cols = buffer(columns, k * width);
-            for (int g = 0; g < count; g++) unfold(x, xOff + (n0 + g) * image, s, sh, sw, ph, pw, cols, g * l, width);
+            float[] cols = unfoldGroup(x, xOff, s, sh, sw, ph, pw, n0, count);
             if (count == 1) {
                 int at = oOff + n0 * o * l;
                 gemm.multiply(w, wOff, k, 1, cols, 0, l, 1, out, at, l, 1, k, 0, o, 0, l);
@@ -96,12 +95,8 @@ final class ConvKernels {
         parallel.forEach(groups, gi -> {
             int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
             float[] cols = buffer(columns, k * width);
-            float[] in = g;
-            int inAt = gOff + n0 * o * l;
-            if (count > 1) {
-                in = gatherGroup(g, gOff, n0, count, o, l);
-                inAt = 0;
-            }
+            float[] in = groupGradients(g, gOff, n0, count, o, l);
+            int inAt = count > 1 ? 0 : gOff + n0 * o * l;
             // A = weight^T [K, O]: element (i, p) at p*K + i
             gemm.multiply(w, wOff, 1, k, in, inAt, width, 1, cols, 0, width, 1, o, 0, k, 0, width);
             for (int j = 0; j < count; j++) fold(cols, j * l, width, s, sh, sw, ph, pw, gradX, xOff + (n0 + j) * image);
@@ -111,11 +106,7 @@ final class ConvKernels {
     /** gradW [O, K] = sum over images of g [O, L] times the image's columns transposed (overwritten). */
     void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, ConvShape s,
                         int sh, int sw, int ph, int pw) {
-        int k = s.k(), l = s.l(), o = s.o(), n = s.n(), image = s.c() * s.h() * s.w(), size = o * k;
-        if (n == 0) {
-            Arrays.fill(gradW, wOff, wOff + size, 0f);
-            return;
-        }
+        int k = s.k(), l = s.l(), o = s.o(), n = s.n(), size = o * k;
         int group = groupSize(n, l), groups = (n + group - 1) / group;
         int chunks = Math.min(groups, WEIGHT_CHUNKS);
         float[] partial = chunks == 1 ? gradW : new float[chunks * size];
@@ -128,14 +119,9 @@ final class ConvKernels {
             int at = partialOff + chunk * size;
             for (int gi = from; gi < to; gi++) {
                 int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
-                float[] cols = buffer(columns, k * width);
-                for (int j = 0; j < count; j++) unfold(x, xOff + (n0 + j) * image, s, sh, sw, ph, pw, cols, j * l, width);
-                float[] in = g;
-                int inAt = gOff + n0 * o * l;
-                if (count > 1) {
-                    in = gatherGroup(g, gOff, n0, count, o, l);
-                    inAt = 0;
-                }
+                float[] cols = unfoldGroup(x, xOff, s, sh, sw, ph, pw, n0, count);
+                float[] in = groupGradients(g, gOff, n0, count, o, l);
+                int inAt = count > 1 ? 0 : gOff + n0 * o * l;
                 boolean accumulate = gi > from;
                 if (k <= DOT_K) {
                     // a handful of long dot products (first layer: K = 9, L = 784): packing the
@@ -164,8 +150,20 @@ final class ConvKernels {
         });
     }
 
-    /** The incoming gradients [O, L] of images n0 .. n0+count side by side in a per-thread [O, count*L]. */
-    private float[] gatherGroup(float[] g, int gOff, int n0, int count, int o, int l) {
+    /** The columns of images n0 .. n0+count side by side in the per-thread [K, count*L] buffer. */
+    private float[] unfoldGroup(float[] x, int xOff, ConvShape s, int sh, int sw, int ph, int pw, int n0, int count) {
+        int l = s.l(), width = count * l, image = s.c() * s.h() * s.w();
+        float[] cols = buffer(columns, s.k() * width);
+        for (int j = 0; j < count; j++) unfold(x, xOff + (n0 + j) * image, s, sh, sw, ph, pw, cols, j * l, width);
+        return cols;
+    }
+
+    /**
+     * The incoming gradients [O, L] of images n0 .. n0+count side by side in the per-thread
+     * [O, count*L] buffer; for one image, g itself (it is already [O, L] at gOff + n0*O*L).
+     */
+    private float[] groupGradients(float[] g, int gOff, int n0, int count, int o, int l) {
+        if (count == 1) return g;
         int width = count * l;
         float[] side = buffer(outputs, o * width);
         for (int j = 0; j < count; j++)

@@ -602,15 +602,10 @@ public final class CpuBackend extends ReferenceBackend {
      */
     private void gemv(float[] a, int aOff, int aCs, float[] b, int bOff, int bRs, int bCs, float[] c, int cOff, int cCs,
                       int k, int n) {
-        float[] row = a;
-        int rowOff = aOff;
-        if (aCs != 1) {
-            row = new float[k];
-            for (int p = 0; p < k; p++) row[p] = a[aOff + p * aCs];
-            rowOff = 0;
-        }
-        float[] x = row;
-        int xOff = rowOff;
+        // a strided row (a column of some matrix) is copied once so the tasks read it contiguously
+        float[] x = aCs == 1 ? a : new float[k];
+        int xOff = aCs == 1 ? aOff : 0;
+        if (aCs != 1) for (int p = 0; p < k; p++) x[p] = a[aOff + p * aCs];
         int tasks = (n + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
         parallel.forEach(tasks, t -> {
             int j0 = t * GEMV_COLUMNS, j1 = Math.min(n, j0 + GEMV_COLUMNS), width = j1 - j0;

@@ -159,7 +159,7 @@ final class VectorKernels implements Kernels {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             zero.blend(FloatVector.fromArray(S, g, go + i), v.compare(VectorOperators.GT, 0f)).intoArray(out, o + i);
         }
-        for (; i < n; i++) out[o + i] = x[xo + i] > 0 ? g[go + i] : 0f;
+        for (; i < n; i++) out[o + i] = ScalarKernels.binary(BinaryOp.RELU_BACKWARD, g[go + i], x[xo + i]);
         return true;
     }
 
