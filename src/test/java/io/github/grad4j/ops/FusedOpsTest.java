@@ -9,6 +9,8 @@ import io.github.grad4j.backend.reference.ReferenceBackend;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.function.Function;
 
@@ -219,12 +221,16 @@ class FusedOpsTest {
     }
 
     /**
-     * The cpu backend's image-by-image convolution kernels against the reference backend (im2col and
-     * a batched product), FLOAT32: one input channel (the weight gradient's transposed product),
-     * non-square and 1x1 kernels, strides 1 to 3, padding up to 2, output channels past the
-     * register tile, more groups of images than weight-gradient chunks (both product orientations),
-     * outputs small enough that images are grouped side by side, a single image (the fallback) and
-     * an empty batch (the weight gradient is zero).
+     * The cpu backend's convolution kernels, vector and scalar, against the reference backend (im2col
+     * and a batched product), FLOAT32. Image by image: one input channel (the weight gradient's
+     * transposed product), non-square and 1x1 kernels, strides 1 to 3, padding up to 2, output
+     * channels past the register tile, more groups of images than weight-gradient chunks (both
+     * product orientations), outputs small enough that images are grouped side by side, a single
+     * image (the fallback) and an empty batch (the weight gradient is zero). Shifted windows
+     * (stride 1, K from 32 to 1152): channel counts that are not multiples of either tile, rows
+     * wider than a tile of positions, a 3x5 window without padding, padding kh-1 (the flipped
+     * input gradient unpadded) and kh (the input gradient falls back), 1x1 windows, K at the limit
+     * and just past it.
      */
     @Test
     void convolutionKernelsOnCpuMatchTheReference() {
@@ -233,22 +239,26 @@ class FusedOpsTest {
         int[][] cases = {{2, 1, 28, 28, 8, 3, 3, 1, 1}, {3, 5, 7, 7, 4, 3, 3, 1, 1}, {5, 3, 11, 13, 7, 5, 3, 2, 2},
                 {17, 2, 5, 5, 3, 1, 1, 1, 0}, {4, 3, 9, 9, 33, 3, 3, 3, 1}, {1, 2, 6, 6, 3, 3, 3, 1, 1},
                 {2, 64, 7, 7, 64, 3, 3, 1, 1}, {3, 2, 4, 4, 5, 4, 4, 1, 2}, {2, 1, 1, 1, 1, 1, 1, 1, 0},
-                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {40, 1, 10, 10, 64, 3, 3, 1, 1}, {200, 3, 4, 4, 5, 3, 3, 1, 1}, {0, 2, 5, 5, 3, 3, 3, 1, 1}};
+                {20, 2, 5, 5, 3, 3, 3, 1, 1}, {40, 1, 10, 10, 64, 3, 3, 1, 1}, {200, 3, 4, 4, 5, 3, 3, 1, 1}, {0, 2, 5, 5, 3, 3, 3, 1, 1},
+                {4, 8, 9, 40, 13, 3, 3, 1, 1}, {3, 9, 6, 7, 16, 3, 5, 1, 0}, {3, 10, 5, 5, 8, 3, 3, 1, 2},
+                {2, 9, 6, 6, 9, 2, 2, 1, 2}, {5, 40, 4, 4, 8, 1, 1, 1, 0}, {3, 128, 5, 5, 8, 3, 3, 1, 1},
+                {2, 130, 4, 4, 8, 3, 3, 1, 1}, {33, 16, 8, 8, 70, 3, 3, 1, 1}};
+        for (CpuBackend cpu : new CpuBackend[]{CPU, CpuBackend.create(2, false)})
         for (int[] t : cases) {
             int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];
             int oh = Convolution.outSize("test", h, kh, stride, pad), ow = Convolution.outSize("test", w, kw, stride, pad);
             int[] xShape = {n, c, h, w}, wShape = {o, c, kh, kw}, gShape = {n, o, oh, ow};
             Tensor x = randn(rng, DType.FLOAT32, REF, xShape), weight = randn(rng, DType.FLOAT32, REF, wShape);
             Tensor g = randn(rng, DType.FLOAT32, REF, gShape), bias = randn(rng, DType.FLOAT32, REF, o);
-            String where = java.util.Arrays.toString(t);
+            String where = java.util.Arrays.toString(t) + " on " + cpu.describe();
             double tol = 1e-5 * Math.sqrt((double) c * kh * kw * n * oh * ow);
             assertArrayEquals(Convolution.convolve(x, weight, bias, gShape, stride, pad).toDoubleArray(),
-                    Convolution.convolve(x.to(CPU), weight.to(CPU), bias.to(CPU), gShape, stride, pad).toDoubleArray(), tol, "conv2d " + where);
+                    Convolution.convolve(x.to(cpu), weight.to(cpu), bias.to(cpu), gShape, stride, pad).toDoubleArray(), tol, "conv2d " + where);
             assertArrayEquals(Convolution.convolveBackwardInput(g, weight, xShape, stride, pad).toDoubleArray(),
-                    Convolution.convolveBackwardInput(g.to(CPU), weight.to(CPU), xShape, stride, pad).toDoubleArray(), tol,
+                    Convolution.convolveBackwardInput(g.to(cpu), weight.to(cpu), xShape, stride, pad).toDoubleArray(), tol,
                     "conv2dBackwardInput " + where);
             assertArrayEquals(Convolution.convolveBackwardWeight(x, g, wShape, stride, pad).toDoubleArray(),
-                    Convolution.convolveBackwardWeight(x.to(CPU), g.to(CPU), wShape, stride, pad).toDoubleArray(), tol,
+                    Convolution.convolveBackwardWeight(x.to(cpu), g.to(cpu), wShape, stride, pad).toDoubleArray(), tol,
                     "conv2dBackwardWeight " + where);
         }
         // an empty batch contributes nothing to the weight gradient
@@ -263,12 +273,16 @@ class FusedOpsTest {
                 Convolution.convolve(xp, wp, null, new int[]{4, 2, 6, 5}, 1, 1).toDoubleArray(), 1e-4);
     }
 
-    /** The weight gradient sums images in chunks fixed by N, so any thread count gives the same bits. */
-    @Test
-    void convolutionWeightGradientDoesNotDependOnTheThreadCount() {
+    /**
+     * The weight gradient sums images in chunks fixed by N, so any thread count gives the same bits:
+     * image by image (3 channels) and through shifted windows (9 channels).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 9})
+    void convolutionWeightGradientDoesNotDependOnTheThreadCount(int channels) {
         Rng rng = new Rng(14);
-        Tensor x = randn(rng, DType.FLOAT32, REF, 37, 3, 9, 9), g = randn(rng, DType.FLOAT32, REF, 37, 4, 9, 9);
-        Tensor weight = randn(rng, DType.FLOAT32, REF, 4, 3, 3, 3);
+        Tensor x = randn(rng, DType.FLOAT32, REF, 37, channels, 9, 9), g = randn(rng, DType.FLOAT32, REF, 37, channels + 1, 9, 9);
+        Tensor weight = randn(rng, DType.FLOAT32, REF, channels + 1, channels, 3, 3);
         double[][] gw = new double[3][], gx = new double[3][], y = new double[3][];
         int[] threads = {1, 2, 5};
         for (int i = 0; i < threads.length; i++) {

@@ -22,7 +22,7 @@ import java.util.Arrays;
  */
 final class ConvKernels {
     /** At most this many partial weight gradients (chunks of images) are summed at the end. */
-    private static final int WEIGHT_CHUNKS = 16;
+    static final int WEIGHT_CHUNKS = 16;
     /** Weight gradients with at most this many columns per output channel are computed as dot products. */
     static final int DOT_K = 16;
     /** Images are grouped until their output positions reach this many columns. */
@@ -31,6 +31,7 @@ final class ConvKernels {
     private final Gemm gemm;
     private final Kernels kernels;
     private final Parallel parallel;
+    private final ShiftedConvolution shifted;
     // per-thread scratch: the group's columns, and the group's outputs or incoming gradients side by side
     private final ThreadLocal<float[]> columns = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> outputs = ThreadLocal.withInitial(() -> new float[0]);
@@ -39,9 +40,10 @@ final class ConvKernels {
         this.gemm = gemm;
         this.kernels = kernels;
         this.parallel = parallel;
+        this.shifted = new ShiftedConvolution(kernels, parallel);
     }
 
-    private static float[] buffer(ThreadLocal<float[]> local, int size) {
+    static float[] buffer(ThreadLocal<float[]> local, int size) {
         float[] b = local.get();
         if (b.length < size) {
             b = new float[size];
@@ -58,6 +60,10 @@ final class ConvKernels {
     /** out [N, O, OH, OW] = weight [O, K] times the columns of each image of x [N, C, H, W], plus bias [O] (may be null). */
     void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
                  int sh, int sw, int ph, int pw) {
+        if (shifted.appliesToForward(s, sh, sw)) {
+            shifted.forward(x, xOff, w, wOff, bias, bOff, out, oOff, s, ph, pw);
+            return;
+        }
         int k = s.k(), l = s.l(), o = s.o(), n = s.n();
         int group = groupSize(n, l), groups = (n + group - 1) / group;
         parallel.forEach(groups, gi -> {
@@ -90,6 +96,10 @@ final class ConvKernels {
     /** gradX [N, C, H, W] = each image's columns weight^T g folded back (overwritten). */
     void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s,
                        int sh, int sw, int ph, int pw) {
+        if (shifted.appliesToInputGradient(s, sh, sw, ph, pw)) {
+            shifted.backwardInput(g, gOff, w, wOff, gradX, xOff, s, ph, pw);
+            return;
+        }
         int k = s.k(), l = s.l(), o = s.o(), n = s.n(), image = s.c() * s.h() * s.w();
         int group = groupSize(n, l), groups = (n + group - 1) / group;
         parallel.forEach(groups, gi -> {
@@ -106,6 +116,10 @@ final class ConvKernels {
     /** gradW [O, K] = sum over images of g [O, L] times the image's columns transposed (overwritten). */
     void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, ConvShape s,
                         int sh, int sw, int ph, int pw) {
+        if (ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw)) {
+            shifted.backwardWeight(x, xOff, g, gOff, gradW, wOff, s, ph, pw);
+            return;
+        }
         int k = s.k(), l = s.l(), o = s.o(), n = s.n(), size = o * k;
         int group = groupSize(n, l), groups = (n + group - 1) / group;
         int chunks = Math.min(groups, WEIGHT_CHUNKS);

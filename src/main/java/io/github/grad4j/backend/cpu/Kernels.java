@@ -28,6 +28,29 @@ interface Kernels {
      */
     void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc);
 
+    /** Rows of the weight-gradient tile {@link #convWeightTile}. */
+    int weightTileRows();
+
+    /** Columns of the weight-gradient tile {@link #convWeightTile}. */
+    int weightTileColumns();
+
+    /**
+     * A register tile of a stride-1 convolution as an implicit product whose B rows are shifted
+     * windows of one zero-padded image: c[cOff + r*ldc + j] = sum_p a[aOff + p*mr + r] *
+     * x[xOff + offsets[p] + j] for r &lt; mr, j &lt; nr, p &lt; k, from zero over p in increasing
+     * order with fused multiply-add (as {@link #gemmTile}, B read in place instead of packed).
+     */
+    void convTile(float[] a, int aOff, float[] x, int xOff, int[] offsets, int k, float[] c, int cOff, int ldc);
+
+    /**
+     * A register tile of a stride-1 convolution's transposed weight gradient, added to c:
+     * c[cOff + r*ldc + j] += sum_p x[rows[r] + p] * g[gOff + p*ldg + j] for r &lt;
+     * {@link #weightTileRows()}, j &lt; {@link #weightTileColumns()}, p &lt; count, over p in
+     * increasing order with fused multiply-add (row r of A is a shifted window of the padded image
+     * starting at rows[r]; g holds the incoming gradient transposed).
+     */
+    void convWeightTile(float[] x, int[] rows, float[] g, int gOff, int ldg, int count, float[] c, int cOff, int ldc);
+
     /**
      * out[o + i] = op(x[xo + i*xs], y[yo + i*ys]) for i &lt; n, where xs and ys are 0 or 1.
      * Returns false (having written nothing) when this op has no fast loop.

@@ -45,6 +45,43 @@ final class ScalarKernels implements Kernels {
         }
     }
 
+    @Override
+    public int weightTileRows() {
+        return MR;
+    }
+
+    @Override
+    public int weightTileColumns() {
+        return NR;
+    }
+
+    @Override
+    public void convTile(float[] a, int aOff, float[] x, int xOff, int[] offsets, int k, float[] c, int cOff, int ldc) {
+        float[] acc = new float[MR * NR];
+        for (int p = 0; p < k; p++) {
+            int bi = xOff + offsets[p];
+            for (int r = 0; r < MR; r++) {
+                float av = a[aOff + p * MR + r];
+                for (int j = 0; j < NR; j++) acc[r * NR + j] = Math.fma(av, x[bi + j], acc[r * NR + j]);
+            }
+        }
+        for (int r = 0; r < MR; r++) System.arraycopy(acc, r * NR, c, cOff + r * ldc, NR);
+    }
+
+    @Override
+    public void convWeightTile(float[] x, int[] rows, float[] g, int gOff, int ldg, int count, float[] c, int cOff, int ldc) {
+        float[] acc = new float[MR * NR];
+        for (int r = 0; r < MR; r++) System.arraycopy(c, cOff + r * ldc, acc, r * NR, NR);
+        for (int p = 0; p < count; p++) {
+            int bi = gOff + p * ldg;
+            for (int r = 0; r < MR; r++) {
+                float av = x[rows[r] + p];
+                for (int j = 0; j < NR; j++) acc[r * NR + j] = Math.fma(av, g[bi + j], acc[r * NR + j]);
+            }
+        }
+        for (int r = 0; r < MR; r++) System.arraycopy(acc, r * NR, c, cOff + r * ldc, NR);
+    }
+
     /** The float32 result of a binary op; agrees with the reference's float64 result rounded. */
     static float binary(BinaryOp op, float x, float y) {
         switch (op) {

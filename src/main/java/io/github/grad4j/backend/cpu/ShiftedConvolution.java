@@ -1,0 +1,251 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.ConvShape;
+
+import java.util.Arrays;
+
+/**
+ * Stride-1 convolutions as implicit products over shifted windows of the zero-padded image.
+ *
+ * <p>Pad each input plane to Hp x Wp and compute the output on the grid of positions q = y*Wp + x
+ * for y &lt; OH and every x &lt; Wp (the columns x &gt;= OW run past the row end and are dropped).
+ * Then row (c, i, j) of the unfolded columns is the padded image itself read from
+ * c*Hp*Wp + i*Wp + j on, so the register tile ({@link Kernels#convTile}) reads its B operand in
+ * place: nothing is unfolded or packed per image, and the whole K stays in the tile's registers
+ * (no K slices added up through memory). The weights are packed once per call. The price is the
+ * dropped columns: (kw - 1) of every Wp, 2 of 16 for a 14x14 image with a 3x3 window.
+ *
+ * <p>The input gradient of a stride-1 convolution is again such a convolution: of the incoming
+ * gradient padded by (kh-1-ph, kw-1-pw) with the window flipped and the channel axes swapped.
+ * The weight gradient, transposed to [K, O], is the product of the shifted windows (rows of A, read
+ * in place by {@link Kernels#convWeightTile}) with the incoming gradient transposed to
+ * [position, O] (zero at the dropped positions), summed over images in the tile's registers.
+ *
+ * <p>Determinism: every output of the forward and the input gradient is one tile's fused
+ * multiply-add chain over K in order; the weight gradient sums images in a fixed number of chunks
+ * that depends on N only (each chunk in image order, then the chunks in order), so no result
+ * depends on the thread count.
+ */
+final class ShiftedConvolution {
+    /**
+     * Widest K (C*kh*kw) taken this way. The tile walks all of K at once, so its A sliver (mr*K
+     * floats) and the windows it reads should stay within L1/L2; Conv-4's layers have K = 9 and 576.
+     * Wider products keep the packed GEMM, whose K blocking bounds its working set.
+     */
+    static final int MAX_K = 1152;
+
+    private final Kernels kernels;
+    private final Parallel parallel;
+    private final int mr, nr, weightRows, weightColumns;
+    // per-thread scratch: one padded image, one image's output grid, one image's transposed gradient
+    private final ThreadLocal<float[]> padded = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> grid = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> transposed = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<int[]> rowStarts;
+
+    ShiftedConvolution(Kernels kernels, Parallel parallel) {
+        this.kernels = kernels;
+        this.parallel = parallel;
+        this.mr = kernels.mr();
+        this.nr = kernels.nr();
+        this.weightRows = kernels.weightTileRows();
+        this.weightColumns = kernels.weightTileColumns();
+        this.rowStarts = ThreadLocal.withInitial(() -> new int[weightRows]);
+    }
+
+    /**
+     * Narrowest K, and fewest output rows (channels), taken this way. With a handful of steps per
+     * tile, or most of a tile's rows padding, storing the tile and compacting the grid cost more
+     * than the products: a first layer (C = 1, K = 9) keeps the image-by-image GEMM, which was
+     * 1.3x faster there (forward) and, for its input gradient (one output row), 1.5x.
+     */
+    static final int MIN_K = 32;
+    /**
+     * Fewest output-grid positions (OH * Wp) for the weight gradient: its accumulators are loaded
+     * and stored once per image, which 3x3 outputs (15 positions) do not amortize (1.3x slower
+     * than grouping images into one GEMM there; 7x7 outputs are 1.4x faster this way).
+     */
+    static final int MIN_WEIGHT_POSITIONS = 32;
+
+    /** Whether the forward of this convolution goes this way. */
+    boolean appliesToForward(ConvShape s, int sh, int sw) {
+        return sh == 1 && sw == 1 && s.k() >= MIN_K && s.k() <= MAX_K && s.o() >= mr;
+    }
+
+    /** Whether its input gradient does: the flipped convolution needs padding kh-1-ph, kw-1-pw &gt;= 0. */
+    boolean appliesToInputGradient(ConvShape s, int sh, int sw, int ph, int pw) {
+        int k = s.o() * s.kh() * s.kw();
+        return sh == 1 && sw == 1 && ph < s.kh() && pw < s.kw() && k >= MIN_K && k <= MAX_K && s.c() >= mr;
+    }
+
+    /** Whether its weight gradient does. */
+    static boolean appliesToWeightGradient(ConvShape s, int sh, int sw, int pw) {
+        int positions = s.oh() * (s.w() + 2 * pw);
+        return sh == 1 && sw == 1 && s.k() >= MIN_K && s.k() <= MAX_K && positions >= MIN_WEIGHT_POSITIONS;
+    }
+
+    /** C planes of H x W zero-padded by (ph, pw) for a kh x kw window at stride 1. */
+    private record Padding(int c, int h, int w, int ph, int pw, int kh, int kw) {
+        int hp() {
+            return h + 2 * ph;
+        }
+
+        int wp() {
+            return w + 2 * pw;
+        }
+
+        int plane() {
+            return hp() * wp();
+        }
+
+        int oh() {
+            return hp() - kh + 1;
+        }
+
+        int ow() {
+            return wp() - kw + 1;
+        }
+
+        int k() {
+            return c * kh * kw;
+        }
+
+        /** Output grid positions y*Wp + x (x &lt; Wp) that the product has. */
+        int positions() {
+            return oh() * wp();
+        }
+
+        /** The padded planes plus the zeros that the last whole tile of positions reads past them. */
+        int length(int columns) {
+            return c * plane() + columns - positions() + kw - 1;
+        }
+
+        /** Where row (c, i, j) of the unfolded columns starts in the padded image. */
+        int[] offsets() {
+            int[] offsets = new int[k()];
+            for (int ch = 0, p = 0; ch < c; ch++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++) offsets[p++] = ch * plane() + i * wp() + j;
+            return offsets;
+        }
+    }
+
+    /** out [N, O, OH, OW] = weight [O, K] times each image's shifted windows, plus bias [O] (may be null). */
+    void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
+                 int ph, int pw) {
+        Padding p = new Padding(s.c(), s.h(), s.w(), ph, pw, s.kh(), s.kw());
+        int o = s.o(), k = s.k();
+        float[] a = packSlivers(o, k, (r, q) -> w[wOff + r * k + q]);
+        convolve(x, xOff, p, s.n(), a, o, bias, bOff, out, oOff);
+    }
+
+    /** gradX [N, C, H, W] = the convolution of g padded by (kh-1-ph, kw-1-pw) with the flipped, transposed weight. */
+    void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s, int ph, int pw) {
+        int c = s.c(), kh = s.kh(), kw = s.kw();
+        Padding p = new Padding(s.o(), s.oh(), s.ow(), kh - 1 - ph, kw - 1 - pw, kh, kw);
+        // row c, column (o, i, j) of the flipped weight is weight[o, c, kh-1-i, kw-1-j]
+        float[] a = packSlivers(c, p.k(), (r, q) -> {
+            int j = q % kw, i = q / kw % kh, oc = q / (kh * kw);
+            return w[wOff + ((oc * c + r) * kh + kh - 1 - i) * kw + kw - 1 - j];
+        });
+        convolve(g, gOff, p, s.n(), a, c, null, 0, gradX, xOff);
+    }
+
+    /** gradW [O, K] = sum over images of g [O, L] times the image's shifted windows transposed (overwritten). */
+    void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, ConvShape s, int ph, int pw) {
+        Padding p = new Padding(s.c(), s.h(), s.w(), ph, pw, s.kh(), s.kw());
+        int k = s.k(), o = s.o(), n = s.n(), l = s.l(), image = s.c() * s.h() * s.w();
+        int rows = Gemm.roundUp(k, weightRows), cols = Gemm.roundUp(o, weightColumns), size = rows * cols, positions = p.positions();
+        int[] offsets = p.offsets();
+        int chunks = Math.min(n, ConvKernels.WEIGHT_CHUNKS);
+        float[] partial = new float[chunks * size]; // [chunk][K rounded][O rounded], zero: the tiles add to it
+        parallel.forEach(chunks, chunk -> {
+            int from = (int) ((long) n * chunk / chunks), to = (int) ((long) n * (chunk + 1) / chunks);
+            int[] starts = rowStarts.get();
+            for (int image0 = from; image0 < to; image0++) {
+                float[] xp = pad(x, xOff + image0 * image, p, 0);
+                float[] gt = transposeGradient(g, gOff + image0 * o * l, o, s.oh(), s.ow(), p.wp(), cols);
+                for (int r0 = 0; r0 < rows; r0 += weightRows) {
+                    // rows past K read any valid window; their sums land in rows that are never copied out
+                    for (int r = 0; r < weightRows; r++) starts[r] = r0 + r < k ? offsets[r0 + r] : 0;
+                    for (int c0 = 0; c0 < cols; c0 += weightColumns) {
+                        kernels.convWeightTile(xp, starts, gt, c0, cols, positions, partial, chunk * size + r0 * cols + c0, cols);
+                    }
+                }
+            }
+        });
+        // the chunks summed in order, transposed back to [O, K]
+        parallel.forRange(o, 1, (o0, o1) -> {
+            for (int r = o0; r < o1; r++)
+                for (int q = 0; q < k; q++) {
+                    float sum = partial[q * cols + r];
+                    for (int chunk = 1; chunk < chunks; chunk++) sum += partial[chunk * size + q * cols + r];
+                    gradW[wOff + r * k + q] = sum;
+                }
+        });
+    }
+
+    private interface Element {
+        float at(int row, int column);
+    }
+
+    /** An M x K matrix into mr-row slivers over all of K: sliver s at s*mr*K, element q*mr + r; rows past M zero. */
+    private float[] packSlivers(int m, int k, Element a) {
+        float[] packed = new float[Gemm.roundUp(m, mr) * k];
+        for (int r = 0; r < m; r++) {
+            int base = r / mr * mr * k + r % mr;
+            for (int q = 0; q < k; q++) packed[base + q * mr] = a.at(r, q);
+        }
+        return packed;
+    }
+
+    /** out image by image [M, OH, OW] = a (M rows in slivers) times the shifted windows of src's image, plus bias. */
+    private void convolve(float[] src, int srcOff, Padding p, int n, float[] a, int m, float[] bias, int bOff,
+                          float[] out, int outOff) {
+        int k = p.k(), cols = Gemm.roundUp(p.positions(), nr), rows = Gemm.roundUp(m, mr);
+        int wp = p.wp(), oh = p.oh(), ow = p.ow(), image = p.c() * p.h() * p.w(), outImage = m * oh * ow;
+        int[] offsets = p.offsets();
+        parallel.forEach(n, image0 -> {
+            float[] xp = pad(src, srcOff + image0 * image, p, cols);
+            float[] y = ConvKernels.buffer(grid, rows * cols);
+            // a tile of positions outside: its windows (a few rows of every channel) stay in L1 across the slivers
+            for (int q0 = 0; q0 < cols; q0 += nr)
+                for (int r0 = 0; r0 < rows; r0 += mr) kernels.convTile(a, r0 * k, xp, q0, offsets, k, y, r0 * cols + q0, cols);
+            // keep the OW real columns of each grid row, adding the bias while they are in cache
+            for (int r = 0; r < m; r++) {
+                float b = bias == null ? 0f : bias[bOff + r];
+                for (int yy = 0; yy < oh; yy++) {
+                    int from = r * cols + yy * wp, to = outOff + image0 * outImage + (r * oh + yy) * ow;
+                    if (bias == null) System.arraycopy(y, from, out, to, ow);
+                    else for (int xx = 0; xx < ow; xx++) out[to + xx] = y[from + xx] + b;
+                }
+            }
+        });
+    }
+
+    /** One image [C, H, W] at xOff into the per-thread padded planes (zero border, zero tail for the last tile). */
+    private float[] pad(float[] x, int xOff, Padding p, int columns) {
+        int length = p.length(Math.max(columns, p.positions()));
+        float[] dst = ConvKernels.buffer(padded, length);
+        Arrays.fill(dst, 0, length, 0f);
+        int h = p.h(), w = p.w(), wp = p.wp(), plane = p.plane();
+        for (int c = 0; c < p.c(); c++)
+            for (int y = 0; y < h; y++) {
+                System.arraycopy(x, xOff + (c * h + y) * w, dst, c * plane + (y + p.ph()) * wp + p.pw(), w);
+            }
+        return dst;
+    }
+
+    /** One image's incoming gradient [O, OH, OW] as [OH*Wp, cols]: row y*Wp + x holds g[., y, x], zero for x &gt;= OW and columns past O. */
+    private float[] transposeGradient(float[] g, int gOff, int o, int oh, int ow, int wp, int cols) {
+        int length = oh * wp * cols;
+        float[] t = ConvKernels.buffer(transposed, length);
+        Arrays.fill(t, 0, length, 0f);
+        for (int r = 0; r < o; r++)
+            for (int y = 0; y < oh; y++) {
+                int src = gOff + (r * oh + y) * ow, dst = y * wp * cols + r;
+                for (int xx = 0; xx < ow; xx++, dst += cols) t[dst] = g[src + xx];
+            }
+        return t;
+    }
+}
