@@ -221,6 +221,16 @@ public interface Backend {
     }
 
     /**
+     * {@link #batchNormChannels} followed by max(., 0): a batch norm feeding a ReLU, so that a
+     * backend can write the rectified values in the same pass instead of a second array.
+     */
+    default void batchNormReluChannels(Strided x, Strided weight, Strided bias, double eps, Strided out,
+                                       Strided mean, Strided var, Strided rstd) {
+        batchNormChannels(x, weight, bias, eps, out, mean, var, rstd);
+        unary(UnaryOp.RELU, out, out, 0, 0);
+    }
+
+    /**
      * Convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] plus bias [O]
      * (may be null) into out [N, O, OH, OW], zero padding; all contiguous. The default is im2col,
      * one matrix product per image and a broadcast add; a backend may convolve image by image
@@ -342,6 +352,17 @@ public interface Backend {
         binary(BinaryOp.SUB, gh, channelBroadcast(a, n, s), gradX);
         binary(BinaryOp.SUB, gradX, tmp, gradX);
         binary(BinaryOp.MUL, gradX, channelBroadcast(rstd, n, s), gradX);
+    }
+
+    /**
+     * The backward of {@link #batchNormReluChannels} given its output y: {@link #batchNormChannelsBackward}
+     * of g where y &gt; 0 and 0 elsewhere (a backend may mask g row by row instead of writing it).
+     */
+    default void batchNormReluChannelsBackward(Strided g, Strided y, Strided x, Strided weight, Strided mean, Strided rstd,
+                                               Strided gradX, Strided gradWeight, Strided gradBias) {
+        Strided masked = Strided.contiguous(allocate(g.storage().dtype(), g.numel()), g.shape());
+        binary(BinaryOp.RELU_BACKWARD, g, y, masked);
+        batchNormChannelsBackward(masked, x, weight, mean, rstd, gradX, gradWeight, gradBias);
     }
 
     /**

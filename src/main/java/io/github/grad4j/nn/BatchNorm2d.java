@@ -59,14 +59,28 @@ public class BatchNorm2d extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
+        return normalize(x, false);
+    }
+
+    /**
+     * relu(forward(x)) through {@link Functional#batchNormRelu}: the same values and gradients with
+     * two fewer passes over the activations each way ({@link Sequential} uses it for a BatchNorm2d
+     * followed by a {@link ReLU}).
+     */
+    public Tensor forwardRelu(Tensor x) {
+        return normalize(x, true);
+    }
+
+    private Tensor normalize(Tensor x, boolean relu) {
         if (x.dim() != 4 || x.size(1) != channels) {
             throw new IllegalArgumentException("BatchNorm2d(" + channels + "): input " + Shape.str(x.shape())
                     + " should be [N, " + channels + ", H, W]");
         }
         Tensor runningMean = trackRunningStats ? buffer("running_mean") : null;
         Tensor runningVar = trackRunningStats ? buffer("running_var") : null;
-        Tensor y = Functional.batchNorm(x, runningMean, runningVar, affine ? param("weight") : null,
-                affine ? param("bias") : null, isTraining(), momentum, eps);
+        Tensor weight = affine ? param("weight") : null, bias = affine ? param("bias") : null;
+        Tensor y = relu ? Functional.batchNormRelu(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
+                : Functional.batchNorm(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps);
         if (isTraining() && trackRunningStats) {
             Tensor count = buffer("num_batches_tracked");
             try (GradMode.Scope ignored = GradMode.noGrad()) {

@@ -32,9 +32,22 @@ public class Sequential extends Layer {
         return layers.size();
     }
 
+    /**
+     * Applies the layers in order. A {@link BatchNorm2d} directly followed by a {@link ReLU} runs as
+     * one step ({@link BatchNorm2d#forwardRelu}): the same values and gradients without the
+     * normalized activations and ReLU's gradient as arrays of their own.
+     */
     @Override
     public Tensor forward(Tensor x) {
-        for (Layer l : layers) x = l.forward(x);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            if (l instanceof BatchNorm2d bn && i + 1 < layers.size() && layers.get(i + 1).getClass() == ReLU.class) {
+                x = bn.forwardRelu(x);
+                i++;
+            } else {
+                x = l.forward(x);
+            }
+        }
         return x;
     }
 

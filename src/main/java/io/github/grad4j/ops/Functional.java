@@ -2,6 +2,7 @@ package io.github.grad4j.ops;
 
 import io.github.grad4j.autograd.GradMode;
 import io.github.grad4j.backend.DType;
+import io.github.grad4j.backend.Strided;
 import io.github.grad4j.tensor.Rng;
 import io.github.grad4j.tensor.Shape;
 import io.github.grad4j.tensor.Tensor;
@@ -276,6 +277,22 @@ public final class Functional {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false);
+    }
+
+    /**
+     * relu({@link #batchNorm}): the same values and gradients, but with batch statistics the
+     * rectified output is written in the normalizing pass and the backward masks the incoming
+     * gradient as it goes, so neither the normalized activations nor ReLU's gradient is a
+     * separate array (two fewer passes over the activations each way).
+     */
+    public static Tensor batchNormRelu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                       boolean training, double momentum, double eps) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true);
+    }
+
+    private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                    boolean training, double momentum, double eps, boolean relu) {
         if (x.dim() < 2) throw new IllegalArgumentException("batchNorm: expected [N, C, ...], got " + Shape.str(x.shape()));
         int c = x.size(1);
         int[] statShape = new int[x.dim()];
@@ -295,7 +312,7 @@ public final class Functional {
                     && (weight == null || Arrays.equals(weight.shape(), new int[]{c}))
                     && (bias == null || Arrays.equals(bias.shape(), new int[]{c}))) {
                 return batchNormFused(x, training ? runningMean : null, training ? runningVar : null,
-                        weight, bias, momentum, eps, axes, statShape);
+                        weight, bias, momentum, eps, relu);
             }
             mean = Reductions.mean(x, true, axes);
             Tensor centered = Pointwise.sub(x, mean);
@@ -304,8 +321,8 @@ public final class Functional {
                 updateRunningStatistics(runningMean, runningVar, Views.reshape(mean.detach(), c),
                         Views.reshape(var.detach(), c), count, momentum);
             }
-            Tensor y = Pointwise.div(centered, Pointwise.sqrt(Pointwise.add(var, var.constant(eps))));
-            return affine(y, weight, bias, statShape);
+            Tensor y = affine(Pointwise.div(centered, Pointwise.sqrt(Pointwise.add(var, var.constant(eps)))), weight, bias, statShape);
+            return relu ? Pointwise.relu(y) : y;
         }
         // evaluation: one per-channel scale and shift, so the activations are read twice, not four times
         mean = Views.reshape(runningMean, statShape);
@@ -314,7 +331,8 @@ public final class Functional {
         if (weight != null) scale = Pointwise.mul(scale, Views.reshape(weight, statShape));
         Tensor shift = Pointwise.neg(Pointwise.mul(mean, scale));
         if (bias != null) shift = Pointwise.add(shift, Views.reshape(bias, statShape));
-        return Pointwise.add(Pointwise.mul(x, scale), shift);
+        Tensor y = Pointwise.add(Pointwise.mul(x, scale), shift);
+        return relu ? Pointwise.relu(y) : y;
     }
 
     /**
@@ -322,10 +340,11 @@ public final class Functional {
      * [N, C, S]; mean and rstd kept for the backward). Running statistics, when given, are updated
      * as in the composite. The first-order backward is the fused kernel; with createGraph it is
      * built from differentiable ops with the statistics recomputed from x (MAML differentiates
-     * through batch-norm with batch statistics twice).
+     * through batch-norm with batch statistics twice). With {@code relu} the output is rectified in
+     * the same kernel and the backward masks g by output &gt; 0 (ReLU's rule) before the same steps.
      */
     private static Tensor batchNormFused(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
-                                         double momentum, double eps, int[] axes, int[] statShape) {
+                                         double momentum, double eps, boolean relu) {
         int n = x.size(0), c = x.size(1);
         int s = x.numel() / (n * c);
         Tensor xc = Views.contiguous(x.detach());
@@ -335,21 +354,33 @@ public final class Functional {
         Tensor mean = empty(x.backend(), x.dtype(), new int[]{c});
         Tensor var = empty(x.backend(), x.dtype(), new int[]{c});
         Tensor rstd = empty(x.backend(), x.dtype(), new int[]{c});
-        x.backend().batchNormChannels(flat3(xc, n, c, s), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc),
-                eps, flat3(out, n, c, s), flat1(mean), flat1(var), flat1(rstd));
+        if (relu) {
+            x.backend().batchNormReluChannels(flat3(xc, n, c, s), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc),
+                    eps, flat3(out, n, c, s), flat1(mean), flat1(var), flat1(rstd));
+        } else {
+            x.backend().batchNormChannels(flat3(xc, n, c, s), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc),
+                    eps, flat3(out, n, c, s), flat1(mean), flat1(var), flat1(rstd));
+        }
         if (runningMean != null) updateRunningStatistics(runningMean, runningVar, mean, var, (long) n * s, momentum);
-        return record(out, "batchNorm", new Tensor[]{x, weight, bias}, g -> {
+        Tensor y = out.detach();
+        return record(out, relu ? "batchNormRelu" : "batchNorm", new Tensor[]{x, weight, bias}, g -> {
             if (!GradMode.isEnabled()) {
                 Tensor gc = Views.contiguous(g);
                 Tensor gx = wants(x) ? empty(x.backend(), x.dtype(), x.shape()) : null;
                 Tensor gw = wants(weight) ? empty(x.backend(), x.dtype(), new int[]{c}) : null;
                 Tensor gb = wants(bias) ? empty(x.backend(), x.dtype(), new int[]{c}) : null;
-                x.backend().batchNormChannelsBackward(flat3(gc, n, c, s), flat3(xc, n, c, s),
-                        wc == null ? null : flat1(wc), flat1(mean), flat1(rstd),
-                        gx == null ? null : flat3(gx, n, c, s), gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
+                Strided gxv = gx == null ? null : flat3(gx, n, c, s), gwv = gw == null ? null : flat1(gw), gbv = gb == null ? null : flat1(gb);
+                if (relu) {
+                    x.backend().batchNormReluChannelsBackward(flat3(gc, n, c, s), flat3(y, n, c, s), flat3(xc, n, c, s),
+                            wc == null ? null : flat1(wc), flat1(mean), flat1(rstd), gxv, gwv, gbv);
+                } else {
+                    x.backend().batchNormChannelsBackward(flat3(gc, n, c, s), flat3(xc, n, c, s),
+                            wc == null ? null : flat1(wc), flat1(mean), flat1(rstd), gxv, gwv, gbv);
+                }
                 return new Tensor[]{gx, gw, gb};
             }
-            return batchNormGraphBackward(g, x, weight, bias, eps);
+            // ReLU's differentiable rule on the output, then batch norm's
+            return batchNormGraphBackward(relu ? Pointwise.reluBackward(g, y) : g, x, weight, bias, eps);
         });
     }
 

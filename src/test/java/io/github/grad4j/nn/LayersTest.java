@@ -46,6 +46,42 @@ class LayersTest {
         assertArrayEquals(new int[]{2, 2, 2}, lin.forward(x).shape());
     }
 
+    /**
+     * Sequential runs a BatchNorm2d followed by a ReLU as one step: the same output, parameter
+     * gradients, input gradient and running statistics (bit for bit) as running the two layers
+     * one after the other, on the cpu backend in float32 (the fused kernel) and in evaluation mode.
+     */
+    @Test
+    void sequentialBatchNormThenReluMatchesTheLayersOneByOne() {
+        for (boolean training : new boolean[]{true, false}) {
+            double[][][] results = new double[2][][];
+            for (int pass = 0; pass < 2; pass++)
+            try (io.github.grad4j.tensor.Backends.Scope ignored = io.github.grad4j.tensor.Backends.keepDefault()) {
+                io.github.grad4j.tensor.Backends.setDefault(io.github.grad4j.backend.cpu.CpuBackend.create());
+                Rng rng = new Rng(21);
+                BatchNorm2d bn = new BatchNorm2d(4, 1e-5, 0.1, true, true, DType.FLOAT32);
+                ReLU relu = new ReLU();
+                Sequential seq = new Sequential(bn, relu);
+                seq.train(training);
+                // running statistics away from their start, so evaluation mode normalizes with something
+                try (GradMode.Scope noGrad = GradMode.noGrad()) {
+                    bn.forward(Tensor.randn(new Rng(7), 2, DType.FLOAT32, 3, 4, 5, 6).add(0.5));
+                }
+                seq.train(training);
+                Tensor x = Tensor.randn(rng, 1, DType.FLOAT32, 3, 4, 5, 6).requiresGrad(true);
+                Tensor y = pass == 0 ? seq.forward(x) : relu.forward(bn.forward(x));
+                Tensor w = Tensor.randn(new Rng(5), 1, DType.FLOAT32, y.shape()).to(y.backend());
+                Tensor[] g = Autograd.grad(new Tensor[]{y}, new Tensor[]{x, param(bn, "weight"), param(bn, "bias")},
+                        new Tensor[]{w}, false, false, true);
+                results[pass] = new double[][]{values(y), values(g[0]), values(g[1]), values(g[2]),
+                        values(bn.buffer("running_mean")), values(bn.buffer("running_var"))};
+            }
+            for (int i = 0; i < results[0].length; i++) {
+                assertArrayEquals(results[1][i], results[0][i], 0.0, "training=" + training + ", result " + i);
+            }
+        }
+    }
+
     @Test
     void linearWithoutBiasHasOnlyWeight() {
         Linear lin = new Linear(4, 3, false, new Rng(2), DType.FLOAT32);

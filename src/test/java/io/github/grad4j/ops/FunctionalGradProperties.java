@@ -109,6 +109,17 @@ class FunctionalGradProperties {
         });
     }
 
+    /** Batch norm followed by ReLU as one op (batch statistics): gradients and gradients of gradients. */
+    @Property(tries = 30)
+    void batchNormRelu(@ForAll("noRepeats") Layout l, @ForAll boolean affine, @ForAll long seed) {
+        int[] s = batchNormShape(new Rng(seed));
+        int ch = s[1];
+        OpCase c = OpCase.of("batchNormRelu " + Arrays.toString(s), seed).input(s, l, Values.normal());
+        if (affine) c.input(new int[]{ch}, Values.normal()).input(new int[]{ch}, Values.normal());
+        c.verifyTwice(x -> Functional.batchNormRelu(x[0], null, null, affine ? x[1] : null, affine ? x[2] : null,
+                true, 0.1, 1e-5));
+    }
+
     private static int[] activationShape(Rng r) {
         int n = 1 + r.nextInt(3), ch = dim(r);
         return switch (r.nextInt(3)) {

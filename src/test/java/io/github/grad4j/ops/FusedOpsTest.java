@@ -67,6 +67,21 @@ class FusedOpsTest {
                 randn(rng, DType.FLOAT64, REF, 3, 2, 2, 3), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
         grads("batchNorm [N, C], no affine", x -> Functional.batchNorm(x[0], null, null, null, null, true, 0.1, 1e-5),
                 randn(rng, DType.FLOAT64, REF, 4, 3));
+        grads("batchNormRelu", x -> Functional.batchNormRelu(x[0], null, null, x[1], x[2], true, 0.1, 1e-5),
+                randn(rng, DType.FLOAT64, REF, 3, 2, 2, 3), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
+    }
+
+    /** f's value and its gradients for the inputs, weighted by a fixed random output gradient. */
+    static Tensor[] valueAndGrads(Function<Tensor[], Tensor> f, Tensor... in) {
+        Tensor[] x = new Tensor[in.length];
+        for (int i = 0; i < in.length; i++) x[i] = Views.clone(in[i]).requiresGrad(true);
+        Tensor y = f.apply(x);
+        Tensor w = Tensor.randn(new Rng(3), 1.0, y.dtype(), y.shape()).to(y.backend());
+        Tensor[] g = Autograd.grad(new Tensor[]{y}, x, new Tensor[]{w}, false, false, true);
+        Tensor[] result = new Tensor[g.length + 1];
+        result[0] = y;
+        System.arraycopy(g, 0, result, 1, g.length);
+        return result;
     }
 
     /** Value and gradients (weighted by a fixed random output gradient) of f on the fused and the composite path. */
@@ -136,6 +151,27 @@ class FusedOpsTest {
                         x -> Functional.batchNorm(x[0], null, null, affine ? x[1] : null, affine ? x[2] : null, true, 0.1, 1e-5),
                         2e-4, affine ? new Tensor[]{randn(rng, f, CPU, sh), randn(rng, f, CPU, ch), randn(rng, f, CPU, ch)}
                                 : new Tensor[]{randn(rng, f, CPU, sh)});
+            }
+        }
+        // batch norm + ReLU in one kernel against relu(batchNorm) composed: the same float32 values
+        // and gradients (the fused kernel rectifies and masks the same numbers in the same order)
+        for (Backend backend : new Backend[]{CPU, CpuBackend.create(2, false), REF}) {
+            for (int[] sh : new int[][]{{2, 1, 1, 1}, {3, 2, 1, 1}, {5, 4, 4, 4}, {2, 64, 7, 7}, {3, 5, 17, 3}, {7, 3}}) {
+                for (boolean affine : new boolean[]{true, false}) {
+                    int ch = sh[1];
+                    Tensor[] in = affine ? new Tensor[]{randn(rng, f, backend, sh), randn(rng, f, backend, ch), randn(rng, f, backend, ch)}
+                            : new Tensor[]{randn(rng, f, backend, sh)};
+                    String what = "batchNormRelu " + java.util.Arrays.toString(sh) + " affine=" + affine + " on " + backend.name();
+                    fusedMatchesComposite(what, x -> Functional.batchNormRelu(x[0], null, null, affine ? x[1] : null,
+                            affine ? x[2] : null, true, 0.1, 1e-5), 2e-4, in);
+                    Tensor[] fusedResult = valueAndGrads(x -> Functional.batchNormRelu(x[0], null, null, affine ? x[1] : null,
+                            affine ? x[2] : null, true, 0.1, 1e-5), in);
+                    Tensor[] composedResult = valueAndGrads(x -> Pointwise.relu(Functional.batchNorm(x[0], null, null,
+                            affine ? x[1] : null, affine ? x[2] : null, true, 0.1, 1e-5)), in);
+                    for (int i = 0; i < fusedResult.length; i++) {
+                        assertArrayEquals(composedResult[i].toDoubleArray(), fusedResult[i].toDoubleArray(), 0.0, what + " result " + i);
+                    }
+                }
             }
         }
         // a permuted (non-contiguous) input, and values far from zero (the variance must not cancel)
@@ -319,6 +355,33 @@ class FusedOpsTest {
                 Tensor[] g3 = Autograd.grad(new Tensor[]{s3}, new Tensor[]{x, w, b}, null, false, false, true);
                 double[] gx = g3[0].toDoubleArray(), gw = g3[1].toDoubleArray();
                 out[pass] = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(gx), java.util.Arrays.stream(gw)).toArray();
+            }
+        }
+        assertArrayEquals(out[1], out[0], 1e-9);
+    }
+
+    /** Third order through batchNormRelu's createGraph backward against relu(batchNorm) with composite ops. */
+    @Test
+    void batchNormReluThirdDerivativesMatchTheComposite() {
+        Rng rng = new Rng(15);
+        Tensor x0 = randn(rng, DType.FLOAT64, CPU, 5, 3, 3, 2);
+        Tensor w0 = randn(rng, DType.FLOAT64, CPU, 3), b0 = randn(rng, DType.FLOAT64, CPU, 3);
+        double[][] out = new double[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
+                Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
+                Tensor b = Views.clone(b0).requiresGrad(true);
+                Tensor y = pass == 0 ? Functional.batchNormRelu(x, null, null, w, b, true, 0.1, 1e-5)
+                        : Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5));
+                Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
+                Tensor[] g1 = Autograd.grad(new Tensor[]{loss}, new Tensor[]{x, w}, null, true, true, false);
+                Tensor s2 = Pointwise.add(Reductions.sum(Pointwise.mul(g1[0], g1[0]), false),
+                        Reductions.sum(Pointwise.mul(g1[1], Pointwise.tanh(g1[1])), false));
+                Tensor[] g2 = Autograd.grad(new Tensor[]{s2}, new Tensor[]{x, w}, null, true, true, false);
+                Tensor s3 = Reductions.sum(Pointwise.mul(g2[0], Pointwise.tanh(x)), false);
+                Tensor[] g3 = Autograd.grad(new Tensor[]{s3}, new Tensor[]{x, w, b}, null, false, false, true);
+                out[pass] = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(g3[0].toDoubleArray()),
+                        java.util.Arrays.stream(g3[1].toDoubleArray())).toArray();
             }
         }
         assertArrayEquals(out[1], out[0], 1e-9);

@@ -903,18 +903,30 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public void batchNormChannels(Strided x, Strided weight, Strided bias, double eps, Strided out,
                                   Strided mean, Strided var, Strided rstd) {
+        batchNorm(false, x, weight, bias, eps, out, mean, var, rstd);
+    }
+
+    @Override
+    public void batchNormReluChannels(Strided x, Strided weight, Strided bias, double eps, Strided out,
+                                      Strided mean, Strided var, Strided rstd) {
+        batchNorm(true, x, weight, bias, eps, out, mean, var, rstd);
+    }
+
+    private void batchNorm(boolean relu, Strided x, Strided weight, Strided bias, double eps, Strided out,
+                           Strided mean, Strided var, Strided rstd) {
         long t0 = Profiler.start();
         try {
             if (!dense(x, weight, bias, out, mean, var, rstd)) {
-                super.batchNormChannels(x, weight, bias, eps, out, mean, var, rstd);
+                if (relu) super.batchNormReluChannels(x, weight, bias, eps, out, mean, var, rstd);
+                else super.batchNormChannels(x, weight, bias, eps, out, mean, var, rstd);
                 return;
             }
             fused.batchNorm(f32(x), x.offset(), weight == null ? null : f32(weight), weight == null ? 0 : weight.offset(),
-                    bias == null ? null : f32(bias), bias == null ? 0 : bias.offset(), (float) eps, f32(out), out.offset(),
+                    bias == null ? null : f32(bias), bias == null ? 0 : bias.offset(), (float) eps, relu, f32(out), out.offset(),
                     f32(mean), mean.offset(), f32(var), var.offset(), f32(rstd), rstd.offset(),
                     x.shape()[0], x.shape()[1], x.shape()[2]);
         } finally {
-            if (t0 != -1) Profiler.stop("batchNormChannels", t0);
+            if (t0 != -1) Profiler.stop(relu ? "batchNormReluChannels" : "batchNormChannels", t0);
         }
     }
 
@@ -1008,20 +1020,34 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public void batchNormChannelsBackward(Strided g, Strided x, Strided weight, Strided mean, Strided rstd,
                                           Strided gradX, Strided gradWeight, Strided gradBias) {
+        batchNormBackward(g, null, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+    }
+
+    @Override
+    public void batchNormReluChannelsBackward(Strided g, Strided y, Strided x, Strided weight, Strided mean, Strided rstd,
+                                              Strided gradX, Strided gradWeight, Strided gradBias) {
+        batchNormBackward(g, y, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+    }
+
+    /** y: the output of a batch norm followed by a ReLU (g is masked by y &gt; 0), or null. */
+    private void batchNormBackward(Strided g, Strided y, Strided x, Strided weight, Strided mean, Strided rstd,
+                                   Strided gradX, Strided gradWeight, Strided gradBias) {
         long t0 = Profiler.start();
         try {
-            if (!dense(g, x, weight, mean, rstd, gradX, gradWeight, gradBias)) {
-                super.batchNormChannelsBackward(g, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+            if (!dense(g, y, x, weight, mean, rstd, gradX, gradWeight, gradBias)) {
+                if (y != null) super.batchNormReluChannelsBackward(g, y, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+                else super.batchNormChannelsBackward(g, x, weight, mean, rstd, gradX, gradWeight, gradBias);
                 return;
             }
-            fused.batchNormBackward(f32(g), g.offset(), f32(x), x.offset(), weight == null ? null : f32(weight),
+            fused.batchNormBackward(f32(g), g.offset(), y == null ? null : f32(y), y == null ? 0 : y.offset(),
+                    f32(x), x.offset(), weight == null ? null : f32(weight),
                     weight == null ? 0 : weight.offset(), f32(mean), mean.offset(), f32(rstd), rstd.offset(),
                     gradX == null ? null : f32(gradX), gradX == null ? 0 : gradX.offset(),
                     gradWeight == null ? null : f32(gradWeight), gradWeight == null ? 0 : gradWeight.offset(),
                     gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(),
                     x.shape()[0], x.shape()[1], x.shape()[2]);
         } finally {
-            if (t0 != -1) Profiler.stop("batchNormChannelsBackward", t0);
+            if (t0 != -1) Profiler.stop(y != null ? "batchNormReluChannelsBackward" : "batchNormChannelsBackward", t0);
         }
     }
 

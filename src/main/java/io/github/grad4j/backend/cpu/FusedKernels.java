@@ -1,5 +1,6 @@
 package io.github.grad4j.backend.cpu;
 
+import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.ReduceOp;
 import io.github.grad4j.backend.UnaryOp;
 
@@ -106,10 +107,11 @@ final class FusedKernels {
 
     /**
      * Batch norm of contiguous x [n, c, s] per channel (statistics over n and s); w and b may be
-     * null. Tasks own whole channels and walk their n segments in order, so the sums (float per
-     * segment, double across segments) do not depend on the thread count.
+     * null; with {@code relu} each output segment is rectified while it is in cache. Tasks own
+     * whole channels and walk their n segments in order, so the sums (float per segment, double
+     * across segments) do not depend on the thread count.
      */
-    void batchNorm(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, float[] out, int oo,
+    void batchNorm(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, boolean relu, float[] out, int oo,
                    float[] mean, int mo, float[] var, int vo, float[] rstd, int ro, int n, int c, int s) {
         double count = (double) n * s;
         parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
@@ -125,7 +127,9 @@ final class FusedKernels {
                 float scale = w == null ? rs : rs * w[wo + ch];
                 float offset = b == null ? 0f : b[bo + ch];
                 for (int i = 0; i < n; i++) {
-                    k.affineCentered(x, xo + (i * c + ch) * s, m, scale, null, 0, 0f, offset, out, oo + (i * c + ch) * s, s);
+                    int row = oo + (i * c + ch) * s;
+                    k.affineCentered(x, xo + (i * c + ch) * s, m, scale, null, 0, 0f, offset, out, row, s);
+                    if (relu) unary(UnaryOp.RELU, out, row, out, row, s);
                 }
                 mean[mo + ch] = m;
                 var[vo + ch] = v;
@@ -175,19 +179,28 @@ final class FusedKernels {
      * Backward of batchNorm on contiguous [n, c, s]; gx, gw, gb may be null. Per channel, with
      * xc = x - mean: gb = sum g, gw = rstd sum g xc, and
      * gx = rstd w g - rstd w sum(g) / count - w rstd^3 sum(g xc) / count * xc.
+     * With y (the output of a batch norm followed by a ReLU; null for none), g is taken where
+     * y &gt; 0 and 0 elsewhere, masked segment by segment into a scratch row that stays in L1.
      */
-    void batchNormBackward(float[] g, int go, float[] x, int xo, float[] w, int wo, float[] mean, int mo,
+    void batchNormBackward(float[] g, int go, float[] y, int yo, float[] x, int xo, float[] w, int wo, float[] mean, int mo,
                            float[] rstd, int ro, float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo,
                            int n, int c, int s) {
         double count = (double) n * s;
         parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+            float[] masked = y == null ? null : new float[s];
             for (int ch = c0; ch < c1; ch++) {
                 float m = mean[mo + ch], rs = rstd[ro + ch];
                 double sumG = 0, sumGx = 0;
                 for (int i = 0; i < n; i++) {
                     int xi = xo + (i * c + ch) * s, gi = go + (i * c + ch) * s;
-                    sumG += k.reduce(ReduceOp.SUM, g, gi, s);
-                    sumGx += k.centeredDot(g, gi, x, xi, m, s);
+                    float[] gs = g;
+                    if (y != null) {
+                        reluBackward(g, gi, y, yo + (i * c + ch) * s, masked, s);
+                        gs = masked;
+                        gi = 0;
+                    }
+                    sumG += k.reduce(ReduceOp.SUM, gs, gi, s);
+                    sumGx += k.centeredDot(gs, gi, x, xi, m, s);
                 }
                 if (gb != null) gb[gbo + ch] = (float) sumG;
                 if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
@@ -198,10 +211,29 @@ final class FusedKernels {
                 float cst = (float) (-rs * wc * sumG / count);
                 for (int i = 0; i < n; i++) {
                     int row = (i * c + ch) * s;
-                    k.affineCentered(x, xo + row, m, bx, g, go + row, a, cst, gx, gxo + row, s);
+                    if (y == null) {
+                        k.affineCentered(x, xo + row, m, bx, g, go + row, a, cst, gx, gxo + row, s);
+                    } else {
+                        reluBackward(g, go + row, y, yo + row, masked, s);
+                        k.affineCentered(x, xo + row, m, bx, masked, 0, a, cst, gx, gxo + row, s);
+                    }
                 }
             }
         });
+    }
+
+    /** out[oo .. oo+n) = max(x, 0) through the kernels' loop (the scalar rule when it has none). */
+    private void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
+        if (!k.unary(op, x, xo, out, oo, n, 0f, 0f)) {
+            for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? x[xo + i] : 0f;
+        }
+    }
+
+    /** out[0 .. n) = g where y &gt; 0, else 0 (ReLU's backward rule, as the backends' RELU_BACKWARD). */
+    private void reluBackward(float[] g, int go, float[] y, int yo, float[] out, int n) {
+        if (!k.binary(BinaryOp.RELU_BACKWARD, g, go, 1, y, yo, 1, out, 0, n)) {
+            for (int i = 0; i < n; i++) out[i] = y[yo + i] > 0 ? g[go + i] : 0f;
+        }
     }
 
     /** Per-row cross-entropy of contiguous logits [rows, v], times keep[i] (null: 1). */
