@@ -231,6 +231,44 @@ public interface Backend {
     }
 
     /**
+     * {@link #batchNormReluChannels} of x [N, C, H, W] followed by 2x2, stride 2 max pooling into
+     * out [N, C, H/2, W/2] and indices (as {@link #maxPool2d}): the block of a Conv-4 network, so
+     * that a backend can pool the rectified values while they are in cache instead of writing them.
+     * x contiguous; mean, var, rstd [C] as in {@link #batchNormChannels}.
+     */
+    default void batchNormReluPool2x2(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided indices,
+                                      Strided mean, Strided var, Strided rstd) {
+        int[] s = x.shape();
+        Strided y = Strided.contiguous(allocate(x.storage().dtype(), x.numel()), s);
+        batchNormReluChannels(channelRows(x), weight, bias, eps, channelRows(y), mean, var, rstd);
+        maxPool2d(y, 2, 2, 2, 2, 0, 0, out, indices);
+    }
+
+    /**
+     * The backward of {@link #batchNormReluPool2x2} given its output and indices: g taken where the
+     * pooled output is &gt; 0 (ReLU's rule at each window's maximum), put at the maxima, and
+     * {@link #batchNormChannelsBackward} of that. g, out, indices, x and gradX contiguous.
+     */
+    default void batchNormReluPool2x2Backward(Strided g, Strided out, Strided indices, Strided x, Strided weight,
+                                              Strided mean, Strided rstd, Strided gradX, Strided gradWeight, Strided gradBias) {
+        int[] s = x.shape(), p = g.shape();
+        int planes = s[0] * s[1];
+        Strided masked = Strided.contiguous(allocate(g.storage().dtype(), g.numel()), new int[]{planes, p[2] * p[3]});
+        binary(BinaryOp.RELU_BACKWARD, g, out, Strided.contiguous(masked.storage(), p));
+        Strided full = Strided.contiguous(allocate(g.storage().dtype(), x.numel()), new int[]{planes, s[2] * s[3]});
+        scatterAdd(masked, 1, new Strided(indices.storage(), indices.offset(), masked.shape(), Strided.rowMajorStrides(masked.shape())),
+                full);
+        batchNormChannelsBackward(Strided.contiguous(full.storage(), new int[]{s[0], s[1], s[2] * s[3]}), channelRows(x),
+                weight, mean, rstd, gradX == null ? null : channelRows(gradX), gradWeight, gradBias);
+    }
+
+    /** A contiguous [N, C, H, W] view as [N, C, H*W]. */
+    private static Strided channelRows(Strided v) {
+        int[] s = v.shape(), shape = {s[0], s[1], s[2] * s[3]};
+        return new Strided(v.storage(), v.offset(), shape, Strided.rowMajorStrides(shape));
+    }
+
+    /**
      * Convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] plus bias [O]
      * (may be null) into out [N, O, OH, OW], zero padding; all contiguous. The default is im2col,
      * one matrix product per image and a broadcast add; a backend may convolve image by image

@@ -59,7 +59,7 @@ public class BatchNorm2d extends Layer {
 
     @Override
     public Tensor forward(Tensor x) {
-        return normalize(x, false);
+        return normalize(x, false, false);
     }
 
     /**
@@ -68,10 +68,19 @@ public class BatchNorm2d extends Layer {
      * followed by a {@link ReLU}).
      */
     public Tensor forwardRelu(Tensor x) {
-        return normalize(x, true);
+        return normalize(x, true, false);
     }
 
-    private Tensor normalize(Tensor x, boolean relu) {
+    /**
+     * 2x2 max pooling of relu(forward(x)) through {@link Functional#batchNormReluMaxPool2x2}: the
+     * same values and gradients without full-size arrays between the three ({@link Sequential}
+     * uses it for a BatchNorm2d, a {@link ReLU} and a {@link MaxPool2d} of 2, the Conv-4 block).
+     */
+    public Tensor forwardReluMaxPool2x2(Tensor x) {
+        return normalize(x, true, true);
+    }
+
+    private Tensor normalize(Tensor x, boolean relu, boolean pool) {
         if (x.dim() != 4 || x.size(1) != channels) {
             throw new IllegalArgumentException("BatchNorm2d(" + channels + "): input " + Shape.str(x.shape())
                     + " should be [N, " + channels + ", H, W]");
@@ -79,7 +88,8 @@ public class BatchNorm2d extends Layer {
         Tensor runningMean = trackRunningStats ? buffer("running_mean") : null;
         Tensor runningVar = trackRunningStats ? buffer("running_var") : null;
         Tensor weight = affine ? param("weight") : null, bias = affine ? param("bias") : null;
-        Tensor y = relu ? Functional.batchNormRelu(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
+        Tensor y = pool ? Functional.batchNormReluMaxPool2x2(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
+                : relu ? Functional.batchNormRelu(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
                 : Functional.batchNorm(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps);
         if (isTraining() && trackRunningStats) {
             Tensor count = buffer("num_batches_tracked");

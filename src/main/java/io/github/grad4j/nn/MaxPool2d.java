@@ -23,6 +23,11 @@ public class MaxPool2d extends Layer {
         this(kernel, kernel, 0);
     }
 
+    /** Whether this is the 2x2, stride 2, unpadded pooling (the one fused after batch norm and ReLU). */
+    boolean isTwoByTwo() {
+        return kernel == 2 && stride == 2 && padding == 0;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         return Convolution.maxPool2d(x, kernel, stride, padding);

@@ -34,21 +34,32 @@ public class Sequential extends Layer {
 
     /**
      * Applies the layers in order. A {@link BatchNorm2d} directly followed by a {@link ReLU} runs as
-     * one step ({@link BatchNorm2d#forwardRelu}): the same values and gradients without the
-     * normalized activations and ReLU's gradient as arrays of their own.
+     * one step ({@link BatchNorm2d#forwardRelu}), and with a 2x2 {@link MaxPool2d} after those as
+     * one step too ({@link BatchNorm2d#forwardReluMaxPool2x2}): the same values and gradients
+     * without full-size arrays between them.
      */
     @Override
     public Tensor forward(Tensor x) {
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            if (l instanceof BatchNorm2d bn && i + 1 < layers.size() && layers.get(i + 1).getClass() == ReLU.class) {
-                x = bn.forwardRelu(x);
-                i++;
+            if (l instanceof BatchNorm2d bn && isA(i + 1, ReLU.class)) {
+                if (isA(i + 2, MaxPool2d.class) && ((MaxPool2d) layers.get(i + 2)).isTwoByTwo() && x.dim() == 4) {
+                    x = bn.forwardReluMaxPool2x2(x);
+                    i += 2;
+                } else {
+                    x = bn.forwardRelu(x);
+                    i++;
+                }
             } else {
                 x = l.forward(x);
             }
         }
         return x;
+    }
+
+    /** Whether layer i exists and is exactly of that class (a subclass may behave differently). */
+    private boolean isA(int i, Class<? extends Layer> type) {
+        return i < layers.size() && layers.get(i).getClass() == type;
     }
 
     @Override

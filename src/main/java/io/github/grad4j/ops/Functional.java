@@ -288,11 +288,33 @@ public final class Functional {
      */
     public static Tensor batchNormRelu(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                        boolean training, double momentum, double eps) {
-        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true);
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true, false);
+    }
+
+    /**
+     * maxPool2d(relu({@link #batchNorm}(x)), 2, 2, 0) for x [N, C, H, W], the block of a Conv-4
+     * network: the same values and gradients, but with batch statistics each plane is normalized,
+     * rectified and pooled in cache, so only the pooled values are written, and the backward
+     * rebuilds each plane's gradient in cache instead of scattering it into a full-size array.
+     */
+    public static Tensor batchNormReluMaxPool2x2(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                                 boolean training, double momentum, double eps) {
+        requireRank("batchNormReluMaxPool2x2", "x", x, 4);
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true, true);
     }
 
     private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                     boolean training, double momentum, double eps, boolean relu) {
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, relu, false);
+    }
+
+    /** Batch norm, then ReLU when {@code relu}, then 2x2 max pooling when {@code pool} (which implies relu). */
+    private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                    boolean training, double momentum, double eps, boolean relu, boolean pool) {
+        if (pool && (x.size(2) < 2 || x.size(3) < 2)) {
+            // the same message as the pooling would give
+            return Convolution.maxPool2d(batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true, false), 2, 2, 0);
+        }
         if (x.dim() < 2) throw new IllegalArgumentException("batchNorm: expected [N, C, ...], got " + Shape.str(x.shape()));
         int c = x.size(1);
         int[] statShape = new int[x.dim()];
@@ -312,7 +334,7 @@ public final class Functional {
                     && (weight == null || Arrays.equals(weight.shape(), new int[]{c}))
                     && (bias == null || Arrays.equals(bias.shape(), new int[]{c}))) {
                 return batchNormFused(x, training ? runningMean : null, training ? runningVar : null,
-                        weight, bias, momentum, eps, relu);
+                        weight, bias, momentum, eps, relu, pool);
             }
             mean = Reductions.mean(x, true, axes);
             Tensor centered = Pointwise.sub(x, mean);
@@ -322,7 +344,7 @@ public final class Functional {
                         Views.reshape(var.detach(), c), count, momentum);
             }
             Tensor y = affine(Pointwise.div(centered, Pointwise.sqrt(Pointwise.add(var, var.constant(eps)))), weight, bias, statShape);
-            return relu ? Pointwise.relu(y) : y;
+            return rectifyAndPool(y, relu, pool);
         }
         // evaluation: one per-channel scale and shift, so the activations are read twice, not four times
         mean = Views.reshape(runningMean, statShape);
@@ -331,8 +353,12 @@ public final class Functional {
         if (weight != null) scale = Pointwise.mul(scale, Views.reshape(weight, statShape));
         Tensor shift = Pointwise.neg(Pointwise.mul(mean, scale));
         if (bias != null) shift = Pointwise.add(shift, Views.reshape(bias, statShape));
-        Tensor y = Pointwise.add(Pointwise.mul(x, scale), shift);
-        return relu ? Pointwise.relu(y) : y;
+        return rectifyAndPool(Pointwise.add(Pointwise.mul(x, scale), shift), relu, pool);
+    }
+
+    private static Tensor rectifyAndPool(Tensor y, boolean relu, boolean pool) {
+        if (relu) y = Pointwise.relu(y);
+        return pool ? Convolution.maxPool2d(y, 2, 2, 0) : y;
     }
 
     /**
@@ -344,16 +370,17 @@ public final class Functional {
      * the same kernel and the backward masks g by output &gt; 0 (ReLU's rule) before the same steps.
      */
     private static Tensor batchNormFused(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
-                                         double momentum, double eps, boolean relu) {
+                                         double momentum, double eps, boolean relu, boolean pool) {
         int n = x.size(0), c = x.size(1);
         int s = x.numel() / (n * c);
         Tensor xc = Views.contiguous(x.detach());
         Tensor wc = weight == null ? null : Views.contiguous(weight.detach());
         Tensor bc = bias == null ? null : Views.contiguous(bias.detach());
-        Tensor out = empty(x.backend(), x.dtype(), x.shape());
         Tensor mean = empty(x.backend(), x.dtype(), new int[]{c});
         Tensor var = empty(x.backend(), x.dtype(), new int[]{c});
         Tensor rstd = empty(x.backend(), x.dtype(), new int[]{c});
+        if (pool) return batchNormReluPoolFused(x, xc, wc, bc, weight, bias, runningMean, runningVar, mean, var, rstd, momentum, eps);
+        Tensor out = empty(x.backend(), x.dtype(), x.shape());
         if (relu) {
             x.backend().batchNormReluChannels(flat3(xc, n, c, s), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc),
                     eps, flat3(out, n, c, s), flat1(mean), flat1(var), flat1(rstd));
@@ -381,6 +408,37 @@ public final class Functional {
             }
             // ReLU's differentiable rule on the output, then batch norm's
             return batchNormGraphBackward(relu ? Pointwise.reluBackward(g, y) : g, x, weight, bias, eps);
+        });
+    }
+
+    /** {@link #batchNormReluMaxPool2x2} on the backend's fused kernel; xc, wc, bc the contiguous detached inputs. */
+    private static Tensor batchNormReluPoolFused(Tensor x, Tensor xc, Tensor wc, Tensor bc, Tensor weight, Tensor bias,
+                                                 Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var, Tensor rstd,
+                                                 double momentum, double eps) {
+        int[] s = x.shape();
+        int n = s[0], c = s[1], planes = n * c, oh = s[2] / 2, ow = s[3] / 2;
+        int[] pooledShape = {n, c, oh, ow};
+        Tensor out = empty(x.backend(), x.dtype(), pooledShape);
+        Tensor idx = empty(x.backend(), DType.INT32, pooledShape);
+        x.backend().batchNormReluPool2x2(xc.view(), wc == null ? null : flat1(wc), bc == null ? null : flat1(bc), eps,
+                out.view(), idx.view(), flat1(mean), flat1(var), flat1(rstd));
+        if (runningMean != null) updateRunningStatistics(runningMean, runningVar, mean, var, (long) n * s[2] * s[3], momentum);
+        Tensor pooled = out.detach();
+        return record(out, "batchNormReluMaxPool2x2", new Tensor[]{x, weight, bias}, g -> {
+            if (!GradMode.isEnabled()) {
+                Tensor gc = Views.contiguous(g);
+                Tensor gx = wants(x) ? empty(x.backend(), x.dtype(), s) : null;
+                Tensor gw = wants(weight) ? empty(x.backend(), x.dtype(), new int[]{c}) : null;
+                Tensor gb = wants(bias) ? empty(x.backend(), x.dtype(), new int[]{c}) : null;
+                x.backend().batchNormReluPool2x2Backward(gc.view(), pooled.view(), idx.view(), xc.view(),
+                        wc == null ? null : flat1(wc), flat1(mean), flat1(rstd), gx == null ? null : gx.view(),
+                        gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
+                return new Tensor[]{gx, gw, gb};
+            }
+            // createGraph: ReLU's rule at the maxima, max pooling's scatter, batch norm's differentiable backward
+            Tensor masked = Views.reshape(Pointwise.reluBackward(g, pooled), planes, oh * ow);
+            Tensor full = Indexing.scatterAddIntoZeros(new int[]{planes, s[2] * s[3]}, 1, Views.reshape(idx, planes, oh * ow), masked);
+            return batchNormGraphBackward(Views.reshape(full, s), x, weight, bias, eps);
         });
     }
 

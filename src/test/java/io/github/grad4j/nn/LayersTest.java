@@ -47,12 +47,13 @@ class LayersTest {
     }
 
     /**
-     * Sequential runs a BatchNorm2d followed by a ReLU as one step: the same output, parameter
+     * Sequential runs a BatchNorm2d followed by a ReLU (and a 2x2 max pooling) as one step: the same output, parameter
      * gradients, input gradient and running statistics (bit for bit) as running the two layers
      * one after the other, on the cpu backend in float32 (the fused kernel) and in evaluation mode.
      */
-    @Test
-    void sequentialBatchNormThenReluMatchesTheLayersOneByOne() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void sequentialBatchNormThenReluMatchesTheLayersOneByOne(boolean pool) {
         for (boolean training : new boolean[]{true, false}) {
             double[][][] results = new double[2][][];
             for (int pass = 0; pass < 2; pass++)
@@ -61,7 +62,8 @@ class LayersTest {
                 Rng rng = new Rng(21);
                 BatchNorm2d bn = new BatchNorm2d(4, 1e-5, 0.1, true, true, DType.FLOAT32);
                 ReLU relu = new ReLU();
-                Sequential seq = new Sequential(bn, relu);
+                MaxPool2d maxPool = new MaxPool2d(2);
+                Sequential seq = pool ? new Sequential(bn, relu, maxPool) : new Sequential(bn, relu);
                 seq.train(training);
                 // running statistics away from their start, so evaluation mode normalizes with something
                 try (GradMode.Scope noGrad = GradMode.noGrad()) {
@@ -70,6 +72,7 @@ class LayersTest {
                 seq.train(training);
                 Tensor x = Tensor.randn(rng, 1, DType.FLOAT32, 3, 4, 5, 6).requiresGrad(true);
                 Tensor y = pass == 0 ? seq.forward(x) : relu.forward(bn.forward(x));
+                if (pass == 1 && pool) y = maxPool.forward(y);
                 Tensor w = Tensor.randn(new Rng(5), 1, DType.FLOAT32, y.shape()).to(y.backend());
                 Tensor[] g = Autograd.grad(new Tensor[]{y}, new Tensor[]{x, param(bn, "weight"), param(bn, "bias")},
                         new Tensor[]{w}, false, false, true);

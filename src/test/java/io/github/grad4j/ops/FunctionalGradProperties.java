@@ -120,6 +120,18 @@ class FunctionalGradProperties {
                 true, 0.1, 1e-5));
     }
 
+    /** Batch norm, ReLU and 2x2 max pooling as one op (the Conv-4 block): gradients and gradients of gradients. */
+    @Property(tries = 30)
+    void batchNormReluMaxPool2x2(@ForAll boolean affine, @ForAll long seed) {
+        Rng r = new Rng(seed);
+        int[] s = {1 + r.nextInt(3), 1 + r.nextInt(3), 2 + r.nextInt(4), 2 + r.nextInt(4)};
+        int ch = s[1];
+        OpCase c = OpCase.of("batchNormReluMaxPool2x2 " + Arrays.toString(s), seed).input(s, Values.normal());
+        if (affine) c.input(new int[]{ch}, Values.normal()).input(new int[]{ch}, Values.normal());
+        c.verifyTwice(x -> Functional.batchNormReluMaxPool2x2(x[0], null, null, affine ? x[1] : null, affine ? x[2] : null,
+                true, 0.1, 1e-5));
+    }
+
     private static int[] activationShape(Rng r) {
         int n = 1 + r.nextInt(3), ch = dim(r);
         return switch (r.nextInt(3)) {

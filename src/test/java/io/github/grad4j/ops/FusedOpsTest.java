@@ -69,6 +69,8 @@ class FusedOpsTest {
                 randn(rng, DType.FLOAT64, REF, 4, 3));
         grads("batchNormRelu", x -> Functional.batchNormRelu(x[0], null, null, x[1], x[2], true, 0.1, 1e-5),
                 randn(rng, DType.FLOAT64, REF, 3, 2, 2, 3), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
+        grads("batchNormReluMaxPool2x2", x -> Functional.batchNormReluMaxPool2x2(x[0], null, null, x[1], x[2], true, 0.1, 1e-5),
+                randn(rng, DType.FLOAT64, REF, 3, 2, 4, 5), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
     }
 
     /** f's value and its gradients for the inputs, weighted by a fixed random output gradient. */
@@ -171,6 +173,27 @@ class FusedOpsTest {
                     for (int i = 0; i < fusedResult.length; i++) {
                         assertArrayEquals(composedResult[i].toDoubleArray(), fusedResult[i].toDoubleArray(), 0.0, what + " result " + i);
                     }
+                }
+            }
+        }
+        // batch norm + ReLU + 2x2 max pooling in one kernel against the three ops composed: the same
+        // float32 values, positions and gradients; odd sizes (the last row and column are not pooled)
+        for (Backend backend : new Backend[]{CPU, CpuBackend.create(2, false), REF}) {
+            for (int[] sh : new int[][]{{2, 1, 2, 2}, {3, 2, 7, 7}, {5, 4, 5, 3}, {4, 64, 14, 14}, {2, 3, 28, 28}}) {
+                for (boolean affine : new boolean[]{true, false}) {
+                    int ch = sh[1];
+                    Tensor[] in = affine ? new Tensor[]{randn(rng, f, backend, sh), randn(rng, f, backend, ch), randn(rng, f, backend, ch)}
+                            : new Tensor[]{randn(rng, f, backend, sh)};
+                    String what = "batchNormReluMaxPool2x2 " + java.util.Arrays.toString(sh) + " affine=" + affine + " on " + backend.name();
+                    Tensor[] fusedResult = valueAndGrads(x -> Functional.batchNormReluMaxPool2x2(x[0], null, null,
+                            affine ? x[1] : null, affine ? x[2] : null, true, 0.1, 1e-5), in);
+                    Tensor[] composedResult = valueAndGrads(x -> Convolution.maxPool2d(Pointwise.relu(Functional.batchNorm(x[0],
+                            null, null, affine ? x[1] : null, affine ? x[2] : null, true, 0.1, 1e-5)), 2, 2, 0), in);
+                    for (int i = 0; i < fusedResult.length; i++) {
+                        assertArrayEquals(composedResult[i].toDoubleArray(), fusedResult[i].toDoubleArray(), 0.0, what + " result " + i);
+                    }
+                    fusedMatchesComposite(what, x -> Functional.batchNormReluMaxPool2x2(x[0], null, null, affine ? x[1] : null,
+                            affine ? x[2] : null, true, 0.1, 1e-5), 2e-4, in);
                 }
             }
         }
@@ -360,19 +383,29 @@ class FusedOpsTest {
         assertArrayEquals(out[1], out[0], 1e-9);
     }
 
-    /** Third order through batchNormRelu's createGraph backward against relu(batchNorm) with composite ops. */
-    @Test
-    void batchNormReluThirdDerivativesMatchTheComposite() {
+    /**
+     * Third order through the createGraph backward of batchNormRelu and batchNormReluMaxPool2x2
+     * against relu(batchNorm) and its pooling with composite ops.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void batchNormReluThirdDerivativesMatchTheComposite(boolean pool) {
         Rng rng = new Rng(15);
-        Tensor x0 = randn(rng, DType.FLOAT64, CPU, 5, 3, 3, 2);
+        Tensor x0 = randn(rng, DType.FLOAT64, CPU, 5, 3, 4, 5);
         Tensor w0 = randn(rng, DType.FLOAT64, CPU, 3), b0 = randn(rng, DType.FLOAT64, CPU, 3);
         double[][] out = new double[2][];
         for (int pass = 0; pass < 2; pass++) {
             try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
                 Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
                 Tensor b = Views.clone(b0).requiresGrad(true);
-                Tensor y = pass == 0 ? Functional.batchNormRelu(x, null, null, w, b, true, 0.1, 1e-5)
-                        : Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5));
+                Tensor y;
+                if (pool) {
+                    y = pass == 0 ? Functional.batchNormReluMaxPool2x2(x, null, null, w, b, true, 0.1, 1e-5)
+                            : Convolution.maxPool2d(Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5)), 2, 2, 0);
+                } else {
+                    y = pass == 0 ? Functional.batchNormRelu(x, null, null, w, b, true, 0.1, 1e-5)
+                            : Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5));
+                }
                 Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
                 Tensor[] g1 = Autograd.grad(new Tensor[]{loss}, new Tensor[]{x, w}, null, true, true, false);
                 Tensor s2 = Pointwise.add(Reductions.sum(Pointwise.mul(g1[0], g1[0]), false),

@@ -713,8 +713,7 @@ public final class CpuBackend extends ReferenceBackend {
     private void maxPool2x2(float[] xs, int xOff, float[] os, int oOff, int[] is, int iOff,
                             int planes, int h, int w, int oh, int ow) {
         int outs = oh * ow;
-        int[] topLeft = new int[outs];
-        for (int q = 0; q < outs; q++) topLeft[q] = 2 * (q / ow) * w + 2 * (q % ow);
+        int[] topLeft = FusedKernels.topLeft(w, oh, ow);
         parallel.forRange(planes, Math.max(1, GRAIN / Math.max(1, outs * 4)), (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 kernels.maxPool2x2(xs, xOff + p * h * w, w, topLeft, os, oOff + p * outs, is, iOff + p * outs);
@@ -927,6 +926,47 @@ public final class CpuBackend extends ReferenceBackend {
                     x.shape()[0], x.shape()[1], x.shape()[2]);
         } finally {
             if (t0 != -1) Profiler.stop(relu ? "batchNormReluChannels" : "batchNormChannels", t0);
+        }
+    }
+
+    @Override
+    public void batchNormReluPool2x2(Strided x, Strided weight, Strided bias, double eps, Strided out, Strided indices,
+                                     Strided mean, Strided var, Strided rstd) {
+        long t0 = Profiler.start();
+        try {
+            int[] is = i32(indices);
+            if (!dense(x, weight, bias, out, mean, var, rstd) || is == null || !indices.isContiguous()) {
+                super.batchNormReluPool2x2(x, weight, bias, eps, out, indices, mean, var, rstd);
+                return;
+            }
+            int[] s = x.shape();
+            fused.batchNormReluPool(f32(x), x.offset(), weight == null ? null : f32(weight), weight == null ? 0 : weight.offset(),
+                    bias == null ? null : f32(bias), bias == null ? 0 : bias.offset(), (float) eps, f32(out), out.offset(),
+                    is, indices.offset(), f32(mean), mean.offset(), f32(var), var.offset(), f32(rstd), rstd.offset(),
+                    s[0], s[1], s[2], s[3]);
+        } finally {
+            if (t0 != -1) Profiler.stop("batchNormReluPool2x2", t0);
+        }
+    }
+
+    @Override
+    public void batchNormReluPool2x2Backward(Strided g, Strided out, Strided indices, Strided x, Strided weight,
+                                             Strided mean, Strided rstd, Strided gradX, Strided gradWeight, Strided gradBias) {
+        long t0 = Profiler.start();
+        try {
+            int[] is = i32(indices);
+            if (!dense(g, out, x, weight, mean, rstd, gradX, gradWeight, gradBias) || is == null || !indices.isContiguous()) {
+                super.batchNormReluPool2x2Backward(g, out, indices, x, weight, mean, rstd, gradX, gradWeight, gradBias);
+                return;
+            }
+            int[] s = x.shape();
+            fused.batchNormReluPoolBackward(f32(g), g.offset(), f32(out), out.offset(), is, indices.offset(), f32(x), x.offset(),
+                    weight == null ? null : f32(weight), weight == null ? 0 : weight.offset(), f32(mean), mean.offset(),
+                    f32(rstd), rstd.offset(), gradX == null ? null : f32(gradX), gradX == null ? 0 : gradX.offset(),
+                    gradWeight == null ? null : f32(gradWeight), gradWeight == null ? 0 : gradWeight.offset(),
+                    gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(), s[0], s[1], s[2], s[3]);
+        } finally {
+            if (t0 != -1) Profiler.stop("batchNormReluPool2x2Backward", t0);
         }
     }
 

@@ -222,6 +222,95 @@ final class FusedKernels {
         });
     }
 
+    /**
+     * Batch norm + ReLU + 2x2 stride-2 max pooling of contiguous x [n, c, h, w] per channel: the
+     * statistics as {@link #batchNorm}, then each plane is normalized and rectified into a scratch
+     * plane that stays in L1 and pooled from there (the same loops as the three ops one after the
+     * other, so the same bits), writing only the pooled values and their positions.
+     */
+    void batchNormReluPool(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, float[] out, int oo,
+                           int[] idx, int io, float[] mean, int mo, float[] var, int vo, float[] rstd, int ro,
+                           int n, int c, int h, int wd) {
+        int s = h * wd, oh = h / 2, ow = wd / 2, outs = oh * ow;
+        int[] topLeft = topLeft(wd, oh, ow);
+        double count = (double) n * s;
+        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+            float[] plane = new float[s];
+            for (int ch = c0; ch < c1; ch++) {
+                double sum = 0;
+                for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
+                float m = (float) (sum / count);
+                double squares = 0;
+                for (int i = 0; i < n; i++) squares += k.centeredDot(null, 0, x, xo + (i * c + ch) * s, m, s);
+                float v = (float) (squares / count);
+                float rs = 1f / (float) Math.sqrt(v + eps);
+                float scale = w == null ? rs : rs * w[wo + ch];
+                float offset = b == null ? 0f : b[bo + ch];
+                for (int i = 0; i < n; i++) {
+                    k.affineCentered(x, xo + (i * c + ch) * s, m, scale, null, 0, 0f, offset, plane, 0, s);
+                    unary(UnaryOp.RELU, plane, 0, plane, 0, s);
+                    k.maxPool2x2(plane, 0, wd, topLeft, out, oo + (i * c + ch) * outs, idx, io + (i * c + ch) * outs);
+                }
+                mean[mo + ch] = m;
+                var[vo + ch] = v;
+                rstd[ro + ch] = rs;
+            }
+        });
+    }
+
+    /**
+     * The backward of {@link #batchNormReluPool}: each plane's incoming gradient is rebuilt in a
+     * scratch plane (g at the window maxima whose pooled value is &gt; 0, zero elsewhere: what max
+     * pooling's scatter and ReLU's mask write) and batch norm's backward runs on it as in
+     * {@link #batchNormBackward}; the full-size gradient before batch norm is never an array.
+     */
+    void batchNormReluPoolBackward(float[] g, int go, float[] out, int oo, int[] idx, int io, float[] x, int xo,
+                                   float[] w, int wo, float[] mean, int mo, float[] rstd, int ro,
+                                   float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo, int n, int c, int h, int wd) {
+        int s = h * wd, outs = (h / 2) * (wd / 2);
+        double count = (double) n * s;
+        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+            float[] plane = new float[s];
+            for (int ch = c0; ch < c1; ch++) {
+                float m = mean[mo + ch], rs = rstd[ro + ch];
+                double sumG = 0, sumGx = 0;
+                for (int i = 0; i < n; i++) {
+                    int row = (i * c + ch) * s, pooled = (i * c + ch) * outs;
+                    unpool(g, go + pooled, out, oo + pooled, idx, io + pooled, outs, plane, s);
+                    sumG += k.reduce(ReduceOp.SUM, plane, 0, s);
+                    sumGx += k.centeredDot(plane, 0, x, xo + row, m, s);
+                }
+                if (gb != null) gb[gbo + ch] = (float) sumG;
+                if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
+                if (gx == null) continue;
+                float wc = w == null ? 1f : w[wo + ch];
+                float a = rs * wc;
+                float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
+                float cst = (float) (-rs * wc * sumG / count);
+                for (int i = 0; i < n; i++) {
+                    int row = (i * c + ch) * s, pooled = (i * c + ch) * outs;
+                    unpool(g, go + pooled, out, oo + pooled, idx, io + pooled, outs, plane, s);
+                    k.affineCentered(x, xo + row, m, bx, plane, 0, a, cst, gx, gxo + row, s);
+                }
+            }
+        });
+    }
+
+    /** Plane-relative top-left corners of the 2x2 windows of a plane w wide with oh x ow windows. */
+    static int[] topLeft(int w, int oh, int ow) {
+        int[] topLeft = new int[oh * ow];
+        for (int q = 0; q < topLeft.length; q++) topLeft[q] = 2 * (q / ow) * w + 2 * (q % ow);
+        return topLeft;
+    }
+
+    /** plane = zeros with 0 + g[q] at idx[q] where out[q] &gt; 0 (scatter into zeros, then ReLU's mask). */
+    private static void unpool(float[] g, int go, float[] out, int oo, int[] idx, int io, int outs, float[] plane, int s) {
+        Arrays.fill(plane, 0, s, 0f);
+        for (int q = 0; q < outs; q++) {
+            if (out[oo + q] > 0) plane[idx[io + q]] = 0f + g[go + q];
+        }
+    }
+
     /** out[oo .. oo+n) = max(x, 0) through the kernels' loop (the scalar rule when it has none). */
     private void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
         if (!k.unary(op, x, xo, out, oo, n, 0f, 0f)) {
