@@ -114,7 +114,7 @@ final class FusedKernels {
     void batchNorm(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, boolean relu, float[] out, int oo,
                    float[] mean, int mo, float[] var, int vo, float[] rstd, int ro, int n, int c, int s) {
         double count = (double) n * s;
-        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+        parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0;
                 for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
@@ -140,7 +140,7 @@ final class FusedKernels {
 
     /** out[ch] = sum over i, j of u[i, ch, j] v[i, ch, j] (v null: of u) on contiguous [n, c, s]; one task per channel. */
     void channelSums(float[] u, int uo, float[] v, int vo, float[] out, int oo, int n, int c, int s) {
-        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+        parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0; // float lanes within a row, double across rows
                 for (int i = 0; i < n; i++) {
@@ -186,7 +186,7 @@ final class FusedKernels {
                            float[] rstd, int ro, float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo,
                            int n, int c, int s) {
         double count = (double) n * s;
-        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+        parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             float[] masked = y == null ? null : new float[s];
             for (int ch = c0; ch < c1; ch++) {
                 float m = mean[mo + ch], rs = rstd[ro + ch];
@@ -234,7 +234,7 @@ final class FusedKernels {
         int s = h * wd, oh = h / 2, ow = wd / 2, outs = oh * ow;
         int[] topLeft = topLeft(wd, oh, ow);
         double count = (double) n * s;
-        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+        parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             float[] plane = new float[s];
             for (int ch = c0; ch < c1; ch++) {
                 double sum = 0;
@@ -269,7 +269,7 @@ final class FusedKernels {
                                    float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo, int n, int c, int h, int wd) {
         int s = h * wd, outs = (h / 2) * (wd / 2);
         double count = (double) n * s;
-        parallel.forRange(c, Math.max(1, GRAIN / Math.max(1, n * s)), (c0, c1) -> {
+        parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             float[] plane = new float[s], masked = new float[outs];
             for (int ch = c0; ch < c1; ch++) {
                 float m = mean[mo + ch], rs = rstd[ro + ch];
@@ -313,6 +313,17 @@ final class FusedKernels {
         Arrays.fill(plane, 0, s, 0f);
         for (int q = 0; q < outs; q++) plane[idx[io + q]] = 0f + masked[q];
     }
+
+    /**
+     * Channels per task for per-channel loops over n segments of s: each segment costs a few
+     * kernel calls besides its s elements, counted here as {@value #SEGMENT_COST} elements, so that
+     * small planes (3x3: n*s = 900 for 100 images) still split over the threads.
+     */
+    private static int channelGrain(int n, int s) {
+        return Math.max(1, GRAIN / Math.max(1, n * (s + SEGMENT_COST)));
+    }
+
+    private static final int SEGMENT_COST = 64;
 
     /** out[oo .. oo+n) = max(x, 0) through the kernels' loop (the scalar rule when it has none). */
     private void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
