@@ -1,6 +1,7 @@
 package io.github.grad4j.backend.cpu;
 
 import io.github.grad4j.backend.ConvShape;
+import io.github.grad4j.backend.ReduceOp;
 
 import java.util.Arrays;
 
@@ -135,7 +136,11 @@ final class ShiftedConvolution {
                  int ph, int pw) {
         Padding p = new Padding(s.c(), s.h(), s.w(), ph, pw, s.kh(), s.kw());
         int o = s.o(), k = s.k();
-        float[] a = packSlivers(o, k, (r, q) -> w[wOff + r * k + q]);
+        float[] a = new float[Gemm.roundUp(o, mr) * k];
+        for (int r = 0; r < o; r++) {
+            int base = sliverBase(r, k);
+            for (int q = 0; q < k; q++) a[base + q * mr] = w[wOff + r * k + q];
+        }
         convolve(x, xOff, p, s.n(), a, o, bias, bOff, out, oOff);
     }
 
@@ -143,11 +148,17 @@ final class ShiftedConvolution {
     void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s, int ph, int pw) {
         int c = s.c(), kh = s.kh(), kw = s.kw();
         Padding p = new Padding(s.o(), s.oh(), s.ow(), kh - 1 - ph, kw - 1 - pw, kh, kw);
-        // row c, column (o, i, j) of the flipped weight is weight[o, c, kh-1-i, kw-1-j]
-        float[] a = packSlivers(c, p.k(), (r, q) -> {
-            int j = q % kw, i = q / kw % kh, oc = q / (kh * kw);
-            return w[wOff + ((oc * c + r) * kh + kh - 1 - i) * kw + kw - 1 - j];
-        });
+        // row c, column (o, i, j) of the flipped weight is weight[o, c, kh-1-i, kw-1-j]: the window
+        // of (o, c) read backwards
+        int taps = kh * kw, k = p.k();
+        float[] a = new float[Gemm.roundUp(c, mr) * k];
+        for (int r = 0; r < c; r++) {
+            int base = sliverBase(r, k);
+            for (int oc = 0; oc < s.o(); oc++) {
+                int last = wOff + (oc * c + r) * taps + taps - 1;
+                for (int t = 0; t < taps; t++) a[base + (oc * taps + t) * mr] = w[last - t];
+            }
+        }
         convolve(g, gOff, p, s.n(), a, c, null, 0, gradX, xOff);
     }
 
@@ -174,29 +185,22 @@ final class ShiftedConvolution {
                 }
             }
         });
-        // the chunks summed in order, transposed back to [O, K]
-        parallel.forRange(o, 1, (o0, o1) -> {
-            for (int r = o0; r < o1; r++)
-                for (int q = 0; q < k; q++) {
-                    float sum = partial[q * cols + r];
-                    for (int chunk = 1; chunk < chunks; chunk++) sum += partial[chunk * size + q * cols + r];
-                    gradW[wOff + r * k + q] = sum;
-                }
+        // the chunks summed in order into the first (contiguous rows of [K, O]), then transposed back to [O, K]
+        parallel.forRange(k, Math.max(1, (1 << 13) / cols), (q0, q1) -> {
+            for (int chunk = 1; chunk < chunks; chunk++) {
+                kernels.accumulate(ReduceOp.SUM, partial, q0 * cols, partial, chunk * size + q0 * cols, (q1 - q0) * cols);
+            }
         });
+        for (int r = 0; r < o; r++)
+            for (int q = 0; q < k; q++) gradW[wOff + r * k + q] = partial[q * cols + r];
     }
 
-    private interface Element {
-        float at(int row, int column);
-    }
-
-    /** An M x K matrix into mr-row slivers over all of K: sliver s at s*mr*K, element q*mr + r; rows past M zero. */
-    private float[] packSlivers(int m, int k, Element a) {
-        float[] packed = new float[Gemm.roundUp(m, mr) * k];
-        for (int r = 0; r < m; r++) {
-            int base = r / mr * mr * k + r % mr;
-            for (int q = 0; q < k; q++) packed[base + q * mr] = a.at(r, q);
-        }
-        return packed;
+    /**
+     * Where row r of an M x K matrix starts when packed in mr-row slivers over all of K (sliver
+     * s at s*mr*K, element q*mr + r): the tiles' A operand. Rows past M stay zero.
+     */
+    private int sliverBase(int r, int k) {
+        return r / mr * mr * k + r % mr;
     }
 
     /** out image by image [M, OH, OW] = a (M rows in slivers) times the shifted windows of src's image, plus bias. */
