@@ -303,6 +303,18 @@ public interface Backend {
     }
 
     /**
+     * {@link #conv2dBackwardWeight} and, into gradBias [O], the bias's gradient: the per-channel
+     * sums of g. A backend may sum each image's g while it reads it for the weight gradient instead
+     * of reading g once more.
+     */
+    default void conv2dBackwardWeightAndBias(Strided x, Strided g, int strideH, int strideW, int padH, int padW,
+                                             Strided gradWeight, Strided gradBias) {
+        conv2dBackwardWeight(x, g, strideH, strideW, padH, padW, gradWeight);
+        int[] gs = g.shape(), rows = {gs[0], gs[1], gs[2] * gs[3]};
+        channelSums(new Strided(g.storage(), g.offset(), rows, Strided.rowMajorStrides(rows)), null, gradBias);
+    }
+
+    /**
      * The gradient of {@link #conv2d} with respect to the weight: x [N, C, H, W] and g
      * [N, O, OH, OW] into gradWeight [O, C, kh, kw] (overwritten), all contiguous: the sum over
      * images of g times the transposed columns of x.

@@ -1,5 +1,6 @@
 package io.github.grad4j.ops;
 
+import io.github.grad4j.autograd.GradMode;
 import io.github.grad4j.backend.Backend;
 import io.github.grad4j.backend.DType;
 import io.github.grad4j.tensor.Shape;
@@ -87,10 +88,20 @@ public final class Convolution {
         Tensor out = empty(backend, dtype, outShape);
         backend.conv2d(xc.view(), wc.view(), bc == null ? null : bc.view(), stride, stride, pad, pad, out.view());
         int[] xShape = x.shape(), wShape = weight.shape();
-        return record(out, "conv2d", new Tensor[]{x, weight, bias}, g -> new Tensor[]{
-                wants(x) ? convolveBackwardInput(g, weight, xShape, stride, pad) : null,
-                wants(weight) ? convolveBackwardWeight(x, g, wShape, stride, pad) : null,
-                bias != null && wants(bias) ? ChannelOps.channelSums(g, null) : null});
+        return record(out, "conv2d", new Tensor[]{x, weight, bias}, g -> {
+            Tensor gx = wants(x) ? convolveBackwardInput(g, weight, xShape, stride, pad) : null;
+            boolean biasGrad = bias != null && wants(bias);
+            if (biasGrad && wants(weight) && !GradMode.isEnabled()) {
+                // first order: the bias's sums come with the weight gradient's reading of g
+                Tensor gc = Views.contiguous(g);
+                Tensor gw = empty(backend, dtype, wShape), gb = empty(backend, dtype, new int[]{outShape[1]});
+                backend.conv2dBackwardWeightAndBias(xc.view(), gc.view(), stride, stride, pad, pad, gw.view(), gb.view());
+                return new Tensor[]{gx, gw, gb};
+            }
+            return new Tensor[]{gx,
+                    wants(weight) ? convolveBackwardWeight(x, g, wShape, stride, pad) : null,
+                    biasGrad ? ChannelOps.channelSums(g, null) : null};
+        });
     }
 
     /** The gradient of {@link #convolve} with respect to x, given g [N, O, OH, OW]: an image of {@code xShape}. */

@@ -203,7 +203,8 @@ class FusedOpsTest {
         fusedMatchesComposite("batchNorm offset 100", x -> Functional.batchNorm(x[0].add(100.0), null, null, null, null,
                 true, 0.1, 1e-5), 5e-3, randn(rng, f, CPU, 4, 3, 5, 5));
         // conv2d: the image-by-image op against im2col + matmul, with bias, strides and padding
-        for (int[] t : new int[][]{{3, 1, 9, 9, 5, 3, 1, 1}, {2, 3, 7, 5, 4, 3, 2, 0}, {4, 2, 6, 6, 33, 1, 1, 0}}) {
+        for (int[] t : new int[][]{{3, 1, 9, 9, 5, 3, 1, 1}, {2, 3, 7, 5, 4, 3, 2, 0}, {4, 2, 6, 6, 33, 1, 1, 0},
+                {4, 16, 8, 8, 12, 3, 1, 1}, {3, 8, 3, 3, 9, 3, 1, 1}}) {
             fusedMatchesComposite("conv2d " + java.util.Arrays.toString(t),
                     x -> x[0].conv2d(x[1], x[2], t[6], t[7]), 1e-4,
                     randn(rng, f, CPU, t[0], t[1], t[2], t[3]), randn(rng, f, CPU, t[4], t[1], t[5], t[5]), randn(rng, f, CPU, t[4]));
@@ -342,15 +343,26 @@ class FusedOpsTest {
         Rng rng = new Rng(14);
         Tensor x = randn(rng, DType.FLOAT32, REF, 37, channels, 9, 9), g = randn(rng, DType.FLOAT32, REF, 37, channels + 1, 9, 9);
         Tensor weight = randn(rng, DType.FLOAT32, REF, channels + 1, channels, 3, 3);
-        double[][] gw = new double[3][], gx = new double[3][], y = new double[3][];
+        Tensor bias = randn(rng, DType.FLOAT32, REF, channels + 1);
+        double[][] gw = new double[3][], gx = new double[3][], y = new double[3][], gwb = new double[3][], gb = new double[3][];
         int[] threads = {1, 2, 5};
         for (int i = 0; i < threads.length; i++) {
             CpuBackend cpu = CpuBackend.create(threads[i], true);
             gw[i] = Convolution.convolveBackwardWeight(x.to(cpu), g.to(cpu), weight.shape(), 1, 1).toDoubleArray();
             gx[i] = Convolution.convolveBackwardInput(g.to(cpu), weight.to(cpu), x.shape(), 1, 1).toDoubleArray();
             y[i] = Convolution.convolve(x.to(cpu), weight.to(cpu), null, g.shape(), 1, 1).toDoubleArray();
+            // the weight and bias gradients of one backward (the bias summed with the weight gradient's reading of g)
+            Tensor w = weight.to(cpu).requiresGrad(true), b = bias.to(cpu).requiresGrad(true);
+            Tensor[] wb = Autograd.grad(new Tensor[]{Convolution.convolve(x.to(cpu), w, b, g.shape(), 1, 1)}, new Tensor[]{w, b},
+                    new Tensor[]{g.to(cpu)}, false, false, true);
+            gwb[i] = wb[0].toDoubleArray();
+            gb[i] = wb[1].toDoubleArray();
         }
+        assertArrayEquals(gw[0], gwb[0], 0.0, "weight gradient with and without the bias's");
+        double[] sums = ChannelOps.channelSums(g.reshape(37, channels + 1, 81), null).toDoubleArray();
+        assertArrayEquals(sums, gb[0], 1e-4, "bias gradient against the reference's channel sums");
         for (int i = 1; i < threads.length; i++) {
+            assertArrayEquals(gb[0], gb[i], 0.0, "bias gradient with " + threads[i] + " threads");
             assertArrayEquals(gw[0], gw[i], 0.0, "weight gradient with " + threads[i] + " threads");
             assertArrayEquals(gx[0], gx[i], 0.0, "input gradient with " + threads[i] + " threads");
             assertArrayEquals(y[0], y[i], 0.0, "conv2d with " + threads[i] + " threads");

@@ -116,13 +116,20 @@ final class ConvKernels {
     /** gradW [O, K] = sum over images of g [O, L] times the image's columns transposed (overwritten). */
     void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, ConvShape s,
                         int sh, int sw, int ph, int pw) {
+        backwardWeight(x, xOff, g, gOff, gradW, wOff, null, 0, s, sh, sw, ph, pw);
+    }
+
+    /** As above, and with gradB non-null the bias's gradient [O] (per-channel sums of g) into gradB at bOff. */
+    void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, float[] gradB, int bOff,
+                        ConvShape s, int sh, int sw, int ph, int pw) {
         if (ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw)) {
-            shifted.backwardWeight(x, xOff, g, gOff, gradW, wOff, s, ph, pw);
+            shifted.backwardWeight(x, xOff, g, gOff, gradW, wOff, gradB, bOff, s, ph, pw);
             return;
         }
         int k = s.k(), l = s.l(), o = s.o(), n = s.n(), size = o * k;
         int group = groupSize(n, l), groups = (n + group - 1) / group;
         int chunks = Math.min(groups, WEIGHT_CHUNKS);
+        BiasSums biasSums = gradB == null ? null : new BiasSums(chunks, o, l);
         float[] partial = chunks == 1 ? gradW : new float[chunks * size];
         int partialOff = chunks == 1 ? wOff : 0;
         // The product's padded tiles: [O, K] as M x N, or its transpose cols g^T [K, O] (better when
@@ -136,6 +143,9 @@ final class ConvKernels {
                 float[] cols = unfoldGroup(x, xOff, s, sh, sw, ph, pw, n0, count);
                 float[] in = groupGradients(g, gOff, n0, count, o, l);
                 int inAt = count > 1 ? 0 : gOff + n0 * o * l;
+                if (biasSums != null) {
+                    for (int j = 0; j < count; j++) biasSums.add(kernels, chunk, g, gOff + (n0 + j) * o * l);
+                }
                 boolean accumulate = gi > from;
                 if (k <= DOT_K) {
                     // a handful of long dot products (first layer: K = 9, L = 784): packing the
@@ -154,6 +164,7 @@ final class ConvKernels {
                 }
             }
         });
+        if (biasSums != null) biasSums.total(gradB, bOff);
         if (chunks == 1) return;
         // sum the chunks in order, split over elements
         parallel.forRange(size, 1 << 13, (e0, e1) -> {
@@ -162,6 +173,36 @@ final class ConvKernels {
                 kernels.accumulate(io.github.grad4j.backend.ReduceOp.SUM, gradW, wOff + e0, partial, c * size + e0, e1 - e0);
             }
         });
+    }
+
+    /**
+     * A convolution's bias gradient (per-channel sums of g) gathered while the weight gradient
+     * reads each image's g: one double per channel and chunk of images (each image's rows summed
+     * in float lanes), the chunks added in order, so the thread count does not change the bits.
+     */
+    static final class BiasSums {
+        private final double[] sums;
+        private final int chunks, o, l;
+
+        BiasSums(int chunks, int o, int l) {
+            this.sums = new double[chunks * o];
+            this.chunks = chunks;
+            this.o = o;
+            this.l = l;
+        }
+
+        /** Adds one image's g [O, L] at gAt to this chunk's sums. */
+        void add(Kernels kernels, int chunk, float[] g, int gAt) {
+            for (int r = 0; r < o; r++) sums[chunk * o + r] += kernels.reduce(io.github.grad4j.backend.ReduceOp.SUM, g, gAt + r * l, l);
+        }
+
+        void total(float[] gradB, int bOff) {
+            for (int r = 0; r < o; r++) {
+                double total = 0;
+                for (int chunk = 0; chunk < chunks; chunk++) total += sums[chunk * o + r];
+                gradB[bOff + r] = (float) total;
+            }
+        }
     }
 
     /** The columns of images n0 .. n0+count side by side in the per-thread [K, count*L] buffer. */

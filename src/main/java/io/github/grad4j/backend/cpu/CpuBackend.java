@@ -1011,15 +1011,23 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void conv2dBackwardWeight(Strided x, Strided g, int sh, int sw, int ph, int pw, Strided gradWeight) {
+        conv2dBackwardWeightAndBias(x, g, sh, sw, ph, pw, gradWeight, null);
+    }
+
+    /** gradBias null: the weight gradient alone. */
+    @Override
+    public void conv2dBackwardWeightAndBias(Strided x, Strided g, int sh, int sw, int ph, int pw, Strided gradWeight,
+                                            Strided gradBias) {
         long t0 = Profiler.start();
         try {
             ConvShape s = ConvShape.of(x.shape(), gradWeight.shape(), g.shape());
-            if (!convolveByImage(s.n(), x, g, gradWeight)) {
-                super.conv2dBackwardWeight(x, g, sh, sw, ph, pw, gradWeight);
+            if (!convolveByImage(s.n(), x, g, gradWeight, gradBias)) {
+                if (gradBias == null) super.conv2dBackwardWeight(x, g, sh, sw, ph, pw, gradWeight);
+                else super.conv2dBackwardWeightAndBias(x, g, sh, sw, ph, pw, gradWeight, gradBias);
                 return;
             }
-            convolutions.backwardWeight(f32(x), x.offset(), f32(g), g.offset(), f32(gradWeight), gradWeight.offset(), s,
-                    sh, sw, ph, pw);
+            convolutions.backwardWeight(f32(x), x.offset(), f32(g), g.offset(), f32(gradWeight), gradWeight.offset(),
+                    gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(), s, sh, sw, ph, pw);
         } finally {
             if (t0 != -1) Profiler.stop("conv2dBackwardWeight", t0);
         }

@@ -163,12 +163,14 @@ final class ShiftedConvolution {
     }
 
     /** gradW [O, K] = sum over images of g [O, L] times the image's shifted windows transposed (overwritten). */
-    void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, ConvShape s, int ph, int pw) {
+    void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, float[] gradB, int bOff,
+                        ConvShape s, int ph, int pw) {
         Padding p = new Padding(s.c(), s.h(), s.w(), ph, pw, s.kh(), s.kw());
         int k = s.k(), o = s.o(), n = s.n(), l = s.l(), image = s.c() * s.h() * s.w();
         int rows = Gemm.roundUp(k, weightRows), cols = Gemm.roundUp(o, weightColumns), size = rows * cols, positions = p.positions();
         int[] offsets = p.offsets();
         int chunks = Math.min(n, ConvKernels.WEIGHT_CHUNKS);
+        ConvKernels.BiasSums biasSums = gradB == null ? null : new ConvKernels.BiasSums(chunks, o, l);
         float[] partial = new float[chunks * size]; // [chunk][K rounded][O rounded], zero: the tiles add to it
         parallel.forEach(chunks, chunk -> {
             int from = (int) ((long) n * chunk / chunks), to = (int) ((long) n * (chunk + 1) / chunks);
@@ -176,6 +178,7 @@ final class ShiftedConvolution {
             for (int image0 = from; image0 < to; image0++) {
                 float[] xp = pad(x, xOff + image0 * image, p, 0);
                 float[] gt = transposeGradient(g, gOff + image0 * o * l, o, s.oh(), s.ow(), p.wp(), cols);
+                if (biasSums != null) biasSums.add(kernels, chunk, g, gOff + image0 * o * l);
                 for (int r0 = 0; r0 < rows; r0 += weightRows) {
                     // rows past K read any valid window; their sums land in rows that are never copied out
                     for (int r = 0; r < weightRows; r++) starts[r] = r0 + r < k ? offsets[r0 + r] : 0;
@@ -185,6 +188,7 @@ final class ShiftedConvolution {
                 }
             }
         });
+        if (biasSums != null) biasSums.total(gradB, bOff);
         // the chunks summed in order into the first (contiguous rows of [K, O]), then transposed back to [O, K]
         parallel.forRange(k, Math.max(1, (1 << 13) / cols), (q0, q1) -> {
             for (int chunk = 1; chunk < chunks; chunk++) {
