@@ -15,6 +15,8 @@ import java.util.Arrays;
  */
 final class FusedKernels {
     private static final int GRAIN = 1 << 15;
+    /** Per-thread planes of one channel (batchNormReluPoolBackward). */
+    private final ThreadLocal<float[]> channelPlanes = ThreadLocal.withInitial(() -> new float[0]);
     private final Kernels k;
     private final Parallel parallel;
 
@@ -260,9 +262,11 @@ final class FusedKernels {
 
     /**
      * The backward of {@link #batchNormReluPool}: each plane's incoming gradient is rebuilt in a
-     * scratch plane (g at the window maxima whose pooled value is &gt; 0, zero elsewhere: what max
-     * pooling's scatter and ReLU's mask write) and batch norm's backward runs on it as in
-     * {@link #batchNormBackward}; the full-size gradient before batch norm is never an array.
+     * per-thread buffer holding the channel's planes (g at the window maxima whose pooled value is
+     * &gt; 0, zero elsewhere: what max pooling's scatter and ReLU's mask write; 313 KB for a
+     * channel of 100 28x28 planes, so it stays in L2 for the second pass) and batch norm's
+     * backward runs on it as in {@link #batchNormBackward}; the full-size gradient before batch
+     * norm is never an array of the batch.
      */
     void batchNormReluPoolBackward(float[] g, int go, float[] out, int oo, int[] idx, int io, float[] x, int xo,
                                    float[] w, int wo, float[] mean, int mo, float[] rstd, int ro,
@@ -270,15 +274,15 @@ final class FusedKernels {
         int s = h * wd, outs = (h / 2) * (wd / 2);
         double count = (double) n * s;
         parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
-            float[] plane = new float[s], masked = new float[outs];
+            float[] planes = ConvKernels.buffer(channelPlanes, n * s), masked = new float[outs];
             for (int ch = c0; ch < c1; ch++) {
                 float m = mean[mo + ch], rs = rstd[ro + ch];
                 double sumG = 0, sumGx = 0;
                 for (int i = 0; i < n; i++) {
                     int row = (i * c + ch) * s, pooled = (i * c + ch) * outs;
-                    unpool(g, go + pooled, out, oo + pooled, idx, io + pooled, outs, masked, plane, s);
-                    sumG += k.reduce(ReduceOp.SUM, plane, 0, s);
-                    sumGx += k.centeredDot(plane, 0, x, xo + row, m, s);
+                    unpool(g, go + pooled, out, oo + pooled, idx, io + pooled, outs, masked, planes, i * s, s);
+                    sumG += k.reduce(ReduceOp.SUM, planes, i * s, s);
+                    sumGx += k.centeredDot(planes, i * s, x, xo + row, m, s);
                 }
                 if (gb != null) gb[gbo + ch] = (float) sumG;
                 if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
@@ -288,9 +292,8 @@ final class FusedKernels {
                 float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
                 float cst = (float) (-rs * wc * sumG / count);
                 for (int i = 0; i < n; i++) {
-                    int row = (i * c + ch) * s, pooled = (i * c + ch) * outs;
-                    unpool(g, go + pooled, out, oo + pooled, idx, io + pooled, outs, masked, plane, s);
-                    k.affineCentered(x, xo + row, m, bx, plane, 0, a, cst, gx, gxo + row, s);
+                    int row = (i * c + ch) * s;
+                    k.affineCentered(x, xo + row, m, bx, planes, i * s, a, cst, gx, gxo + row, s);
                 }
             }
         });
@@ -304,14 +307,16 @@ final class FusedKernels {
     }
 
     /**
-     * plane = zeros with 0 + g[q] at idx[q] where out[q] &gt; 0 (what scattering into zeros and then
-     * ReLU's mask give). The mask is applied to the pooled row by the kernels' loop first and the
-     * scatter is unconditional: a branch on the sign of each pooled value mispredicts half the time.
+     * plane (s floats at po) = zeros with 0 + g[q] at idx[q] where out[q] &gt; 0 (what scattering
+     * into zeros and then ReLU's mask give). The mask is applied to the pooled row by the kernels'
+     * loop first and the scatter is unconditional: a branch on the sign of each pooled value
+     * mispredicts half the time.
      */
-    private void unpool(float[] g, int go, float[] out, int oo, int[] idx, int io, int outs, float[] masked, float[] plane, int s) {
+    private void unpool(float[] g, int go, float[] out, int oo, int[] idx, int io, int outs, float[] masked,
+                        float[] plane, int po, int s) {
         reluBackward(g, go, out, oo, masked, outs);
-        Arrays.fill(plane, 0, s, 0f);
-        for (int q = 0; q < outs; q++) plane[idx[io + q]] = 0f + masked[q];
+        Arrays.fill(plane, po, po + s, 0f);
+        for (int q = 0; q < outs; q++) plane[po + idx[io + q]] = 0f + masked[q];
     }
 
     /**
