@@ -369,40 +369,14 @@ class FusedOpsTest {
         }
     }
 
-    /** Third order through batch norm's createGraph backward, fused channel ops against the composite. */
-    @Test
-    void batchNormThirdDerivativesOnCpuMatchTheComposite() {
-        Rng rng = new Rng(12);
-        Tensor x0 = randn(rng, DType.FLOAT64, CPU, 5, 3, 3, 2);
-        Tensor w0 = randn(rng, DType.FLOAT64, CPU, 3), b0 = randn(rng, DType.FLOAT64, CPU, 3);
-        double[][] out = new double[2][];
-        for (int pass = 0; pass < 2; pass++) {
-            try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
-                Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
-                Tensor b = Views.clone(b0).requiresGrad(true);
-                Tensor y = Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5);
-                Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
-                Tensor[] g1 = Autograd.grad(new Tensor[]{loss}, new Tensor[]{x, w}, null, true, true, false);
-                Tensor s2 = Pointwise.add(Reductions.sum(Pointwise.mul(g1[0], g1[0]), false),
-                        Reductions.sum(Pointwise.mul(g1[1], Pointwise.tanh(g1[1])), false));
-                Tensor[] g2 = Autograd.grad(new Tensor[]{s2}, new Tensor[]{x, w}, null, true, true, false);
-                Tensor s3 = Reductions.sum(Pointwise.mul(g2[0], Pointwise.tanh(x)), false);
-                Tensor[] g3 = Autograd.grad(new Tensor[]{s3}, new Tensor[]{x, w, b}, null, false, false, true);
-                double[] gx = g3[0].toDoubleArray(), gw = g3[1].toDoubleArray();
-                out[pass] = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(gx), java.util.Arrays.stream(gw)).toArray();
-            }
-        }
-        assertArrayEquals(out[1], out[0], 1e-9);
-    }
-
     /**
-     * Third order through the createGraph backward of batchNormRelu and batchNormReluMaxPool2x2
-     * against relu(batchNorm) and its pooling with composite ops.
+     * Third order through the createGraph backward of batchNorm (fused channel ops), batchNormRelu
+     * and batchNormReluMaxPool2x2, each against the same function of composite ops.
      */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void batchNormReluThirdDerivativesMatchTheComposite(boolean pool) {
-        Rng rng = new Rng(15);
+    @ValueSource(strings = {"batchNorm", "batchNormRelu", "batchNormReluMaxPool2x2"})
+    void batchNormThirdDerivativesOnCpuMatchTheComposite(String op) {
+        Rng rng = new Rng(12);
         Tensor x0 = randn(rng, DType.FLOAT64, CPU, 5, 3, 4, 5);
         Tensor w0 = randn(rng, DType.FLOAT64, CPU, 3), b0 = randn(rng, DType.FLOAT64, CPU, 3);
         double[][] out = new double[2][];
@@ -410,14 +384,13 @@ class FusedOpsTest {
             try (Fusion.Scope ignored = pass == 1 ? Fusion.disabled() : () -> { }) {
                 Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
                 Tensor b = Views.clone(b0).requiresGrad(true);
-                Tensor y;
-                if (pool) {
-                    y = pass == 0 ? Functional.batchNormReluMaxPool2x2(x, null, null, w, b, true, 0.1, 1e-5)
-                            : Convolution.maxPool2d(Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5)), 2, 2, 0);
-                } else {
-                    y = pass == 0 ? Functional.batchNormRelu(x, null, null, w, b, true, 0.1, 1e-5)
+                Tensor y = switch (op) {
+                    case "batchNorm" -> Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5);
+                    case "batchNormRelu" -> pass == 0 ? Functional.batchNormRelu(x, null, null, w, b, true, 0.1, 1e-5)
                             : Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5));
-                }
+                    default -> pass == 0 ? Functional.batchNormReluMaxPool2x2(x, null, null, w, b, true, 0.1, 1e-5)
+                            : Convolution.maxPool2d(Pointwise.relu(Functional.batchNorm(x, null, null, w, b, true, 0.1, 1e-5)), 2, 2, 0);
+                };
                 Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
                 Tensor[] g1 = Autograd.grad(new Tensor[]{loss}, new Tensor[]{x, w}, null, true, true, false);
                 Tensor s2 = Pointwise.add(Reductions.sum(Pointwise.mul(g1[0], g1[0]), false),
@@ -429,7 +402,7 @@ class FusedOpsTest {
                         java.util.Arrays.stream(g3[1].toDoubleArray())).toArray();
             }
         }
-        assertArrayEquals(out[1], out[0], 1e-9);
+        assertArrayEquals(out[1], out[0], 1e-9, op);
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.Arrays;
  */
 final class FusedKernels {
     private static final int GRAIN = 1 << 15;
-    /** Per-thread planes of one channel (batchNormReluPoolBackward). */
+    /** Per-thread gradient segments of one channel (the ReLU-fused backwards). */
     private final ThreadLocal<float[]> channelPlanes = ThreadLocal.withInitial(() -> new float[0]);
     private final Kernels k;
     private final Parallel parallel;
@@ -115,17 +115,10 @@ final class FusedKernels {
      */
     void batchNorm(float[] x, int xo, float[] w, int wo, float[] b, int bo, float eps, boolean relu, float[] out, int oo,
                    float[] mean, int mo, float[] var, int vo, float[] rstd, int ro, int n, int c, int s) {
-        double count = (double) n * s;
         parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             for (int ch = c0; ch < c1; ch++) {
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
-                float m = (float) (sum / count);
-                // two-pass variance (centred squares), without writing the centred values
-                double squares = 0;
-                for (int i = 0; i < n; i++) squares += k.centeredDot(null, 0, x, xo + (i * c + ch) * s, m, s);
-                float v = (float) (squares / count);
-                float rs = 1f / (float) Math.sqrt(v + eps);
+                statistics(x, xo, n, c, s, ch, eps, mean, mo, var, vo, rstd, ro);
+                float m = mean[mo + ch], rs = rstd[ro + ch];
                 float scale = w == null ? rs : rs * w[wo + ch];
                 float offset = b == null ? 0f : b[bo + ch];
                 for (int i = 0; i < n; i++) {
@@ -133,9 +126,6 @@ final class FusedKernels {
                     k.affineCentered(x, xo + (i * c + ch) * s, m, scale, null, 0, 0f, offset, out, row, s);
                     if (relu) unary(UnaryOp.RELU, out, row, out, row, s);
                 }
-                mean[mo + ch] = m;
-                var[vo + ch] = v;
-                rstd[ro + ch] = rs;
             }
         });
     }
@@ -182,46 +172,51 @@ final class FusedKernels {
      * xc = x - mean: gb = sum g, gw = rstd sum g xc, and
      * gx = rstd w g - rstd w sum(g) / count - w rstd^3 sum(g xc) / count * xc.
      * With y (the output of a batch norm followed by a ReLU; null for none), g is taken where
-     * y &gt; 0 and 0 elsewhere, masked segment by segment into a scratch row that stays in L1.
+     * y &gt; 0 and 0 elsewhere, masked once per segment into a per-thread buffer of the channel's
+     * segments that stays in L2 for both passes.
      */
     void batchNormBackward(float[] g, int go, float[] y, int yo, float[] x, int xo, float[] w, int wo, float[] mean, int mo,
                            float[] rstd, int ro, float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo,
                            int n, int c, int s) {
-        double count = (double) n * s;
         parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
-            float[] masked = y == null ? null : new float[s];
+            float[] segments = y == null ? null : ConvKernels.buffer(channelPlanes, n * s);
             for (int ch = c0; ch < c1; ch++) {
-                float m = mean[mo + ch], rs = rstd[ro + ch];
-                double sumG = 0, sumGx = 0;
-                for (int i = 0; i < n; i++) {
-                    int xi = xo + (i * c + ch) * s, gi = go + (i * c + ch) * s;
-                    float[] gs = g;
-                    if (y != null) {
-                        reluBackward(g, gi, y, yo + (i * c + ch) * s, masked, s);
-                        gs = masked;
-                        gi = 0;
-                    }
-                    sumG += k.reduce(ReduceOp.SUM, gs, gi, s);
-                    sumGx += k.centeredDot(gs, gi, x, xi, m, s);
+                if (y == null) {
+                    channelBackward(g, go + ch * s, c * s, x, xo, w, wo, mean, mo, rstd, ro, gx, gxo, gw, gwo, gb, gbo, n, c, s, ch);
+                    continue;
                 }
-                if (gb != null) gb[gbo + ch] = (float) sumG;
-                if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
-                if (gx == null) continue;
-                float wc = w == null ? 1f : w[wo + ch];
-                float a = rs * wc;
-                float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
-                float cst = (float) (-rs * wc * sumG / count);
-                for (int i = 0; i < n; i++) {
-                    int row = (i * c + ch) * s;
-                    if (y == null) {
-                        k.affineCentered(x, xo + row, m, bx, g, go + row, a, cst, gx, gxo + row, s);
-                    } else {
-                        reluBackward(g, go + row, y, yo + row, masked, s);
-                        k.affineCentered(x, xo + row, m, bx, masked, 0, a, cst, gx, gxo + row, s);
-                    }
-                }
+                for (int i = 0; i < n; i++) reluBackward(g, go + (i * c + ch) * s, y, yo + (i * c + ch) * s, segments, i * s, s);
+                channelBackward(segments, 0, s, x, xo, w, wo, mean, mo, rstd, ro, gx, gxo, gw, gwo, gb, gbo, n, c, s, ch);
             }
         });
+    }
+
+    /**
+     * Batch norm's backward for channel ch of [n, c, s], given its incoming gradient segments at
+     * gs[gBase + i*gStride .. + s) for i &lt; n (g itself, or segments rebuilt by a fused
+     * ReLU or pooling): the two sums in segment order, then gx segment by segment.
+     */
+    private void channelBackward(float[] gs, int gBase, int gStride, float[] x, int xo, float[] w, int wo,
+                                 float[] mean, int mo, float[] rstd, int ro, float[] gx, int gxo, float[] gw, int gwo,
+                                 float[] gb, int gbo, int n, int c, int s, int ch) {
+        double count = (double) n * s;
+        float m = mean[mo + ch], rs = rstd[ro + ch];
+        double sumG = 0, sumGx = 0;
+        for (int i = 0; i < n; i++) {
+            sumG += k.reduce(ReduceOp.SUM, gs, gBase + i * gStride, s);
+            sumGx += k.centeredDot(gs, gBase + i * gStride, x, xo + (i * c + ch) * s, m, s);
+        }
+        if (gb != null) gb[gbo + ch] = (float) sumG;
+        if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
+        if (gx == null) return;
+        float wc = w == null ? 1f : w[wo + ch];
+        float a = rs * wc;
+        float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
+        float cst = (float) (-rs * wc * sumG / count);
+        for (int i = 0; i < n; i++) {
+            int row = (i * c + ch) * s;
+            k.affineCentered(x, xo + row, m, bx, gs, gBase + i * gStride, a, cst, gx, gxo + row, s);
+        }
     }
 
     /**
@@ -235,17 +230,11 @@ final class FusedKernels {
                            int n, int c, int h, int wd) {
         int s = h * wd, oh = h / 2, ow = wd / 2, outs = oh * ow;
         int[] topLeft = topLeft(wd, oh, ow);
-        double count = (double) n * s;
         parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             float[] plane = new float[s];
             for (int ch = c0; ch < c1; ch++) {
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
-                float m = (float) (sum / count);
-                double squares = 0;
-                for (int i = 0; i < n; i++) squares += k.centeredDot(null, 0, x, xo + (i * c + ch) * s, m, s);
-                float v = (float) (squares / count);
-                float rs = 1f / (float) Math.sqrt(v + eps);
+                statistics(x, xo, n, c, s, ch, eps, mean, mo, var, vo, rstd, ro);
+                float m = mean[mo + ch], rs = rstd[ro + ch];
                 float scale = w == null ? rs : rs * w[wo + ch];
                 float offset = b == null ? 0f : b[bo + ch];
                 for (int i = 0; i < n; i++) {
@@ -253,11 +242,28 @@ final class FusedKernels {
                     unary(UnaryOp.RELU, plane, 0, plane, 0, s);
                     k.maxPool2x2(plane, 0, wd, topLeft, out, oo + (i * c + ch) * outs, idx, io + (i * c + ch) * outs);
                 }
-                mean[mo + ch] = m;
-                var[vo + ch] = v;
-                rstd[ro + ch] = rs;
             }
         });
+    }
+
+    /**
+     * Channel ch's mean, biased variance and 1/sqrt(var + eps) over its n segments of s in x
+     * [n, c, s], written to mean, var and rstd: float lanes within a segment, double across
+     * segments in order; the variance from centred squares (two passes, without writing the
+     * centred values), which does not cancel for values far from zero.
+     */
+    private void statistics(float[] x, int xo, int n, int c, int s, int ch, float eps,
+                            float[] mean, int mo, float[] var, int vo, float[] rstd, int ro) {
+        double count = (double) n * s;
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
+        float m = (float) (sum / count);
+        double squares = 0;
+        for (int i = 0; i < n; i++) squares += k.centeredDot(null, 0, x, xo + (i * c + ch) * s, m, s);
+        float v = (float) (squares / count);
+        mean[mo + ch] = m;
+        var[vo + ch] = v;
+        rstd[ro + ch] = 1f / (float) Math.sqrt(v + eps);
     }
 
     /**
@@ -272,29 +278,14 @@ final class FusedKernels {
                                    float[] w, int wo, float[] mean, int mo, float[] rstd, int ro,
                                    float[] gx, int gxo, float[] gw, int gwo, float[] gb, int gbo, int n, int c, int h, int wd) {
         int s = h * wd, outs = (h / 2) * (wd / 2);
-        double count = (double) n * s;
         parallel.forRange(c, channelGrain(n, s), (c0, c1) -> {
             float[] planes = ConvKernels.buffer(channelPlanes, n * s), masked = new float[outs];
             for (int ch = c0; ch < c1; ch++) {
-                float m = mean[mo + ch], rs = rstd[ro + ch];
-                double sumG = 0, sumGx = 0;
                 for (int i = 0; i < n; i++) {
-                    int row = (i * c + ch) * s, pooled = (i * c + ch) * outs;
+                    int pooled = (i * c + ch) * outs;
                     unpool(g, go + pooled, out, oo + pooled, idx, io + pooled, outs, masked, planes, i * s, s);
-                    sumG += k.reduce(ReduceOp.SUM, planes, i * s, s);
-                    sumGx += k.centeredDot(planes, i * s, x, xo + row, m, s);
                 }
-                if (gb != null) gb[gbo + ch] = (float) sumG;
-                if (gw != null) gw[gwo + ch] = (float) (sumGx * rs);
-                if (gx == null) continue;
-                float wc = w == null ? 1f : w[wo + ch];
-                float a = rs * wc;
-                float bx = (float) (-wc * (double) rs * rs * rs * sumGx / count);
-                float cst = (float) (-rs * wc * sumG / count);
-                for (int i = 0; i < n; i++) {
-                    int row = (i * c + ch) * s;
-                    k.affineCentered(x, xo + row, m, bx, planes, i * s, a, cst, gx, gxo + row, s);
-                }
+                channelBackward(planes, 0, s, x, xo, w, wo, mean, mo, rstd, ro, gx, gxo, gw, gwo, gb, gbo, n, c, s, ch);
             }
         });
     }
@@ -314,7 +305,7 @@ final class FusedKernels {
      */
     private void unpool(float[] g, int go, float[] out, int oo, int[] idx, int io, int outs, float[] masked,
                         float[] plane, int po, int s) {
-        reluBackward(g, go, out, oo, masked, outs);
+        reluBackward(g, go, out, oo, masked, 0, outs);
         Arrays.fill(plane, po, po + s, 0f);
         for (int q = 0; q < outs; q++) plane[po + idx[io + q]] = 0f + masked[q];
     }
@@ -337,10 +328,10 @@ final class FusedKernels {
         }
     }
 
-    /** out[0 .. n) = g where y &gt; 0, else 0 (ReLU's backward rule, as the backends' RELU_BACKWARD). */
-    private void reluBackward(float[] g, int go, float[] y, int yo, float[] out, int n) {
-        if (!k.binary(BinaryOp.RELU_BACKWARD, g, go, 1, y, yo, 1, out, 0, n)) {
-            for (int i = 0; i < n; i++) out[i] = y[yo + i] > 0 ? g[go + i] : 0f;
+    /** out[oo .. oo+n) = g where y &gt; 0, else 0 (ReLU's backward rule, as the backends' RELU_BACKWARD). */
+    private void reluBackward(float[] g, int go, float[] y, int yo, float[] out, int oo, int n) {
+        if (!k.binary(BinaryOp.RELU_BACKWARD, g, go, 1, y, yo, 1, out, oo, n)) {
+            for (int i = 0; i < n; i++) out[oo + i] = y[yo + i] > 0 ? g[go + i] : 0f;
         }
     }
 
