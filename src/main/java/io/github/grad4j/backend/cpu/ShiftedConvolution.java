@@ -39,9 +39,10 @@ final class ShiftedConvolution {
     private final Parallel parallel;
     private final int mr, nr, weightRows, weightColumns;
     // per-thread scratch: one padded image, one image's output grid, one image's transposed gradient
-    private final ThreadLocal<float[]> padded = ThreadLocal.withInitial(() -> new float[0]);
+    // (the two with fixed zeros keep the layout those zeros were written for)
+    private final ThreadLocal<PaddedImage> padded = ThreadLocal.withInitial(PaddedImage::new);
     private final ThreadLocal<float[]> grid = ThreadLocal.withInitial(() -> new float[0]);
-    private final ThreadLocal<float[]> transposed = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<TransposedGradient> transposed = ThreadLocal.withInitial(TransposedGradient::new);
     private final ThreadLocal<int[]> rowStarts;
 
     ShiftedConvolution(Kernels kernels, Parallel parallel) {
@@ -231,11 +232,28 @@ final class ShiftedConvolution {
         });
     }
 
+    /**
+     * A thread's padded image and the layout its zeros were written for: the border and the tail
+     * are the same zeros for every image of a layout, so only a new layout clears the buffer (and
+     * each image then writes the interior).
+     */
+    private static final class PaddedImage {
+        float[] data = new float[0];
+        Padding layout;
+        int length;
+    }
+
     /** One image [C, H, W] at xOff into the per-thread padded planes (zero border, zero tail for the last tile). */
     private float[] pad(float[] x, int xOff, Padding p, int columns) {
         int length = p.length(Math.max(columns, p.positions()));
-        float[] dst = ConvKernels.buffer(padded, length);
-        Arrays.fill(dst, 0, length, 0f);
+        PaddedImage buffer = padded.get();
+        if (!p.equals(buffer.layout) || length != buffer.length) {
+            if (buffer.data.length < length) buffer.data = new float[length];
+            Arrays.fill(buffer.data, 0, length, 0f);
+            buffer.layout = p;
+            buffer.length = length;
+        }
+        float[] dst = buffer.data;
         int h = p.h(), w = p.w(), wp = p.wp(), plane = p.plane();
         for (int c = 0; c < p.c(); c++)
             for (int y = 0; y < h; y++) {
@@ -244,11 +262,26 @@ final class ShiftedConvolution {
         return dst;
     }
 
-    /** One image's incoming gradient [O, OH, OW] as [OH*Wp, cols]: row y*Wp + x holds g[., y, x], zero for x &gt;= OW and columns past O. */
+    /** A thread's transposed gradient and the layout (O, OH, OW, Wp, cols) its zeros were written for. */
+    private static final class TransposedGradient {
+        float[] data = new float[0];
+        int[] layout = new int[0];
+    }
+
+    /**
+     * One image's incoming gradient [O, OH, OW] as [OH*Wp, cols]: row y*Wp + x holds g[., y, x],
+     * zero for x &gt;= OW and columns past O (those zeros are cleared once per layout, as in pad).
+     */
     private float[] transposeGradient(float[] g, int gOff, int o, int oh, int ow, int wp, int cols) {
         int length = oh * wp * cols;
-        float[] t = ConvKernels.buffer(transposed, length);
-        Arrays.fill(t, 0, length, 0f);
+        TransposedGradient buffer = transposed.get();
+        int[] layout = {o, oh, ow, wp, cols};
+        if (!Arrays.equals(layout, buffer.layout)) {
+            if (buffer.data.length < length) buffer.data = new float[length];
+            Arrays.fill(buffer.data, 0, length, 0f);
+            buffer.layout = layout;
+        }
+        float[] t = buffer.data;
         for (int r = 0; r < o; r++)
             for (int y = 0; y < oh; y++) {
                 int src = gOff + (r * oh + y) * ow, dst = y * wp * cols + r;
