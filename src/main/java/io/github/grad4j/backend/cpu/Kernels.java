@@ -35,12 +35,11 @@ interface Kernels {
     int weightTileColumns();
 
     /**
-     * A register tile of a stride-1 convolution as an implicit product whose B rows are shifted
-     * windows of one zero-padded image: c[cOff + r*ldc + j] = sum_p a[aOff + p*mr + r] *
-     * x[xOff + offsets[p] + j] for r &lt; mr, j &lt; nr, p &lt; k, from zero over p in increasing
-     * order with fused multiply-add (as {@link #gemmTile}, B read in place instead of packed).
+     * One NR-wide sliver of a stride-1 convolution's unfolded columns, packed for {@link #gemmTile}:
+     * dst[p*nr + j] = x[xOff + offsets[p] + j] for p &lt; k, j &lt; nr (row p of the columns is a
+     * shifted window of the zero-padded image at offsets[p]).
      */
-    void convTile(float[] a, int aOff, float[] x, int xOff, int[] offsets, int k, float[] c, int cOff, int ldc);
+    void packWindows(float[] x, int xOff, int[] offsets, int k, float[] dst);
 
     /**
      * A register tile of a stride-1 convolution's transposed weight gradient, added to c:

@@ -56,16 +56,8 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void convTile(float[] a, int aOff, float[] x, int xOff, int[] offsets, int k, float[] c, int cOff, int ldc) {
-        float[] acc = new float[MR * NR];
-        for (int p = 0; p < k; p++) {
-            int bi = xOff + offsets[p];
-            for (int r = 0; r < MR; r++) {
-                float av = a[aOff + p * MR + r];
-                for (int j = 0; j < NR; j++) acc[r * NR + j] = Math.fma(av, x[bi + j], acc[r * NR + j]);
-            }
-        }
-        for (int r = 0; r < MR; r++) System.arraycopy(acc, r * NR, c, cOff + r * ldc, NR);
+    public void packWindows(float[] x, int xOff, int[] offsets, int k, float[] dst) {
+        for (int p = 0; p < k; p++) System.arraycopy(x, xOff + offsets[p], dst, p * NR, NR);
     }
 
     @Override

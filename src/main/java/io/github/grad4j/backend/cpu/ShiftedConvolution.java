@@ -11,9 +11,10 @@ import java.util.Arrays;
  * <p>Pad each input plane to Hp x Wp and compute the output on the grid of positions q = y*Wp + x
  * for y &lt; OH and every x &lt; Wp (the columns x &gt;= OW run past the row end and are dropped).
  * Then row (c, i, j) of the unfolded columns is the padded image itself read from
- * c*Hp*Wp + i*Wp + j on, so the register tile ({@link Kernels#convTile}) reads its B operand in
- * place: nothing is unfolded or packed per image, and the whole K stays in the tile's registers
- * (no K slices added up through memory). The weights are packed once per call. The price is the
+ * c*Hp*Wp + i*Wp + j on: an NR-wide sliver of B is K contiguous runs of the padded image
+ * ({@link Kernels#packWindows} copies them for {@link Kernels#gemmTile}); nothing is unfolded per
+ * image, and the whole K stays in the tile's registers (no K slices added up through memory).
+ * The weights are packed once per call. The price is the
  * dropped columns: (kw - 1) of every Wp, 2 of 16 for a 14x14 image with a 3x3 window.
  *
  * <p>The input gradient of a stride-1 convolution is again such a convolution: of the incoming
@@ -42,6 +43,7 @@ final class ShiftedConvolution {
     // (the two with fixed zeros keep the layout those zeros were written for)
     private final ThreadLocal<PaddedImage> padded = ThreadLocal.withInitial(PaddedImage::new);
     private final ThreadLocal<float[]> grid = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> slivers = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<TransposedGradient> transposed = ThreadLocal.withInitial(TransposedGradient::new);
     private final ThreadLocal<int[]> rowStarts;
 
@@ -217,9 +219,13 @@ final class ShiftedConvolution {
         parallel.forEach(n, image0 -> {
             float[] xp = pad(src, srcOff + image0 * image, p, cols);
             float[] y = ConvKernels.buffer(grid, rows * cols);
-            // a tile of positions outside: its windows (a few rows of every channel) stay in L1 across the slivers
-            for (int q0 = 0; q0 < cols; q0 += nr)
-                for (int r0 = 0; r0 < rows; r0 += mr) kernels.convTile(a, r0 * k, xp, q0, offsets, k, y, r0 * cols + q0, cols);
+            float[] sliver = ConvKernels.buffer(slivers, k * nr);
+            // a sliver of positions outside: packed once from the windows (a copy of K x NR floats),
+            // then multiplied by every row sliver of the weights
+            for (int q0 = 0; q0 < cols; q0 += nr) {
+                kernels.packWindows(xp, q0, offsets, k, sliver);
+                for (int r0 = 0; r0 < rows; r0 += mr) kernels.gemmTile(a, r0 * k, sliver, 0, k, y, r0 * cols + q0, cols);
+            }
             // keep the OW real columns of each grid row, adding the bias while they are in cache
             for (int r = 0; r < m; r++) {
                 float b = bias == null ? 0f : bias[bOff + r];
