@@ -150,11 +150,21 @@ final class ConvKernels {
                 if (k <= DOT_K) {
                     // a handful of long dot products (first layer: K = 9, L = 784): packing the
                     // incoming gradient for a GEMM would cost more than the products themselves
-                    for (int r = 0; r < o; r++)
-                        for (int i = 0; i < k; i++) {
-                            float d = kernels.dot(in, inAt + r * width, cols, i * width, width);
-                            partial[at + r * k + i] = accumulate ? partial[at + r * k + i] + d : d;
+                    float[] d = new float[4];
+                    for (int r = 0; r < o; r++) {
+                        int i = 0;
+                        for (; i + 4 <= k; i += 4) {
+                            // four columns' rows against one row of g, read once
+                            kernels.dots4(in, inAt + r * width, cols, i * width, width, width, d, 0);
+                            for (int j = 0; j < 4; j++) {
+                                partial[at + r * k + i + j] = accumulate ? partial[at + r * k + i + j] + d[j] : d[j];
+                            }
                         }
+                        for (; i < k; i++) {
+                            float dot = kernels.dot(in, inAt + r * width, cols, i * width, width);
+                            partial[at + r * k + i] = accumulate ? partial[at + r * k + i] + dot : dot;
+                        }
+                    }
                 } else if (transposed) {
                     // C^T [K, O] = cols [K, G*L] g^T [G*L, O]; C^T's element (i, j) is gradW[j*K + i]
                     gemm.multiply(cols, 0, width, 1, in, inAt, 1, width, partial, at, 1, k, width, 0, k, 0, o, accumulate);

@@ -69,6 +69,13 @@ interface Kernels {
     float dot(float[] a, int ao, float[] b, int bo, int n);
 
     /**
+     * Four {@link #dot}s of one vector a with rows of b bStride apart, each with exactly dot's
+     * arithmetic (so the same bits): out[oo + j] = dot(a, ao, b, bo + j*bStride, n) for j &lt; 4.
+     * a is read once for the four, and the four sums are independent chains.
+     */
+    void dots4(float[] a, int ao, float[] b, int bo, int bStride, int n, float[] out, int oo);
+
+    /**
      * sum of a[ao + i] * (x[xo + i] - m) for i &lt; n, or of (x[xo + i] - m)^2 when a is null (lanes,
      * then a fixed-order lane sum): batch norm's centred sums without writing the centred values.
      */

@@ -133,6 +133,11 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void dots4(float[] a, int ao, float[] b, int bo, int bStride, int n, float[] out, int oo) {
+        for (int j = 0; j < 4; j++) out[oo + j] = dot(a, ao, b, bo + j * bStride, n);
+    }
+
+    @Override
     public float centeredDot(float[] a, int ao, float[] x, int xo, float m, int n) {
         return centeredDot(a, ao, x, xo, m, 0, n, 0f);
     }

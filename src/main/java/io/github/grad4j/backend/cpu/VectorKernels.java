@@ -399,6 +399,32 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void dots4(float[] a, int ao, float[] b, int bo, int bStride, int n, float[] out, int oo) {
+        int b1 = bo + bStride, b2 = b1 + bStride, b3 = b2 + bStride;
+        int i = 0;
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector va = FloatVector.fromArray(S, a, ao + i);
+            acc0 = va.fma(FloatVector.fromArray(S, b, bo + i), acc0);
+            acc1 = va.fma(FloatVector.fromArray(S, b, b1 + i), acc1);
+            acc2 = va.fma(FloatVector.fromArray(S, b, b2 + i), acc2);
+            acc3 = va.fma(FloatVector.fromArray(S, b, b3 + i), acc3);
+        }
+        float s0 = sumLanes(acc0), s1 = sumLanes(acc1), s2 = sumLanes(acc2), s3 = sumLanes(acc3);
+        for (; i < n; i++) {
+            float ai = a[ao + i];
+            s0 += ai * b[bo + i];
+            s1 += ai * b[b1 + i];
+            s2 += ai * b[b2 + i];
+            s3 += ai * b[b3 + i];
+        }
+        out[oo] = s0;
+        out[oo + 1] = s1;
+        out[oo + 2] = s2;
+        out[oo + 3] = s3;
+    }
+
+    @Override
     public float centeredDot(float[] a, int ao, float[] x, int xo, float m, int n) {
         int i = 0;
         FloatVector acc = FloatVector.zero(S);

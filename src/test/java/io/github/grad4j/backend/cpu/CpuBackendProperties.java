@@ -413,6 +413,24 @@ class CpuBackendProperties {
 
     // ---------------------------------------------------------------- convolution helpers
 
+    /**
+     * dots4 (the first layer's weight gradient) gives exactly the bits of four dot calls, vector
+     * and scalar: lengths below, at and past the vector width, rows overlapping or apart.
+     */
+    @Property(tries = 40)
+    void dots4IsFourDots(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int n = rng.nextInt(70), stride = rng.nextBoolean() ? n : 1 + rng.nextInt(80), ao = rng.nextInt(5), bo = rng.nextInt(5);
+        float[] a = randomData(ao + n, rng, false), b = randomData(bo + 3 * stride + n, rng, false);
+        for (Kernels k : new Kernels[]{new ScalarKernels(), new VectorKernels()}) {
+            float[] out = new float[6];
+            k.dots4(a, ao, b, bo, stride, n, out, 1);
+            for (int j = 0; j < 4; j++) {
+                assertEquals(k.dot(a, ao, b, bo + j * stride, n), out[1 + j], 0f, "dot " + j + " of length " + n + ", " + k.describe());
+            }
+        }
+    }
+
     /** Conv-4's 2x2 stride-2 pooling has its own loops (vector and scalar): odd sizes, ties, NaN and infinities. */
     @Property(tries = 60)
     void maxPool2x2FastPathMatchesReference(@ForAll long seed) {
