@@ -14,8 +14,8 @@ import java.util.Arrays;
  * c*Hp*Wp + i*Wp + j on: an NR-wide sliver of B is K contiguous runs of the padded image
  * ({@link Kernels#packWindows} copies them for {@link Kernels#gemmTile}); nothing is unfolded per
  * image, and the whole K stays in the tile's registers (no K slices added up through memory).
- * The weights are packed once per call. The price is the
- * dropped columns: (kw - 1) of every Wp, 2 of 16 for a 14x14 image with a 3x3 window.
+ * The weights are packed once per call. The price is the dropped columns: (kw - 1) of every Wp,
+ * 2 of 16 for a 14x14 image with a 3x3 window.
  *
  * <p>The input gradient of a stride-1 convolution is again such a convolution: of the incoming
  * gradient padded by (kh-1-ph, kw-1-pw) with the window flipped and the channel axes swapped.
