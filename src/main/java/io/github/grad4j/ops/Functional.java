@@ -277,7 +277,7 @@ public final class Functional {
      */
     public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
-        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false);
+        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, false, false);
     }
 
     /**
@@ -301,11 +301,6 @@ public final class Functional {
                                                  boolean training, double momentum, double eps) {
         requireRank("batchNormReluMaxPool2x2", "x", x, 4);
         return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, true, true);
-    }
-
-    private static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
-                                    boolean training, double momentum, double eps, boolean relu) {
-        return batchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps, relu, false);
     }
 
     /** Batch norm, then ReLU when {@code relu}, then 2x2 max pooling when {@code pool} (which implies relu). */
