@@ -310,8 +310,7 @@ public interface Backend {
     default void conv2dBackwardWeightAndBias(Strided x, Strided g, int strideH, int strideW, int padH, int padW,
                                              Strided gradWeight, Strided gradBias) {
         conv2dBackwardWeight(x, g, strideH, strideW, padH, padW, gradWeight);
-        int[] gs = g.shape(), rows = {gs[0], gs[1], gs[2] * gs[3]};
-        channelSums(new Strided(g.storage(), g.offset(), rows, Strided.rowMajorStrides(rows)), null, gradBias);
+        channelSums(channelRows(g), null, gradBias);
     }
 
     /**

@@ -43,7 +43,7 @@ public class Sequential extends Layer {
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             if (l instanceof BatchNorm2d bn && isA(i + 1, ReLU.class)) {
-                if (isA(i + 2, MaxPool2d.class) && ((MaxPool2d) layers.get(i + 2)).isTwoByTwo() && x.dim() == 4) {
+                if (isA(i + 2, MaxPool2d.class) && ((MaxPool2d) layers.get(i + 2)).isTwoByTwo()) {
                     x = bn.forwardReluMaxPool2x2(x);
                     i += 2;
                 } else {

@@ -138,6 +138,7 @@ final class ConvKernels {
         parallel.forEach(chunks, chunk -> {
             int from = (int) ((long) groups * chunk / chunks), to = (int) ((long) groups * (chunk + 1) / chunks);
             int at = partialOff + chunk * size;
+            float[] d = new float[4]; // dots4's results
             for (int gi = from; gi < to; gi++) {
                 int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
                 float[] cols = unfoldGroup(x, xOff, s, sh, sw, ph, pw, n0, count);
@@ -150,7 +151,6 @@ final class ConvKernels {
                 if (k <= DOT_K) {
                     // a handful of long dot products (first layer: K = 9, L = 784): packing the
                     // incoming gradient for a GEMM would cost more than the products themselves
-                    float[] d = new float[4];
                     for (int r = 0; r < o; r++) {
                         int i = 0;
                         for (; i + 4 <= k; i += 4) {

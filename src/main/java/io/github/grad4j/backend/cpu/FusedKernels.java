@@ -3,6 +3,7 @@ package io.github.grad4j.backend.cpu;
 import io.github.grad4j.backend.BinaryOp;
 import io.github.grad4j.backend.ReduceOp;
 import io.github.grad4j.backend.UnaryOp;
+import io.github.grad4j.backend.reference.ReferenceBackend;
 
 import java.util.Arrays;
 
@@ -321,17 +322,17 @@ final class FusedKernels {
 
     private static final int SEGMENT_COST = 64;
 
-    /** out[oo .. oo+n) = max(x, 0) through the kernels' loop (the scalar rule when it has none). */
+    /** out[oo .. oo+n) = op(x) through the kernels' loop, or the reference's rule where they have none (as CpuBackend). */
     private void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
         if (!k.unary(op, x, xo, out, oo, n, 0f, 0f)) {
-            for (int i = 0; i < n; i++) out[oo + i] = x[xo + i] > 0 ? x[xo + i] : 0f;
+            for (int i = 0; i < n; i++) out[oo + i] = (float) ReferenceBackend.unary(op, x[xo + i], 0, 0);
         }
     }
 
     /** out[oo .. oo+n) = g where y &gt; 0, else 0 (ReLU's backward rule, as the backends' RELU_BACKWARD). */
     private void reluBackward(float[] g, int go, float[] y, int yo, float[] out, int oo, int n) {
         if (!k.binary(BinaryOp.RELU_BACKWARD, g, go, 1, y, yo, 1, out, oo, n)) {
-            for (int i = 0; i < n; i++) out[oo + i] = y[yo + i] > 0 ? g[go + i] : 0f;
+            for (int i = 0; i < n; i++) out[oo + i] = ScalarKernels.binary(BinaryOp.RELU_BACKWARD, g[go + i], y[yo + i]);
         }
     }
 
