@@ -55,7 +55,7 @@ public final class Measure {
     /** The profiler's totals as table rows, divided by {@code runs}, with shares of {@code totalSeconds}. */
     public static String profileTable(int runs, double totalSeconds, int maxRows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("  %-28s %10s %8s %8s%n", "kernel", "ms/step", "calls", "share"));
+        sb.append(String.format("  %-40s %10s %8s %8s%n", "kernel", "ms/step", "calls", "share"));
         List<Profiler.Entry> entries = Profiler.totals();
         double listed = 0;
         int shown = 0;
@@ -63,11 +63,11 @@ public final class Measure {
             double ms = e.nanos() / 1e6 / runs;
             listed += ms;
             if (shown++ < maxRows) {
-                sb.append(String.format("  %-28s %10.1f %8d %7.1f%%%n", e.name(), ms, e.calls() / runs, 100 * ms / (1000 * totalSeconds)));
+                sb.append(String.format("  %-40s %10.1f %8d %7.1f%%%n", e.name(), ms, e.calls() / runs, 100 * ms / (1000 * totalSeconds)));
             }
         }
         double rest = 1000 * totalSeconds - listed;
-        sb.append(String.format("  %-28s %10.1f %8s %7.1f%%%n", "(outside kernels)", rest, "", 100 * rest / (1000 * totalSeconds)));
+        sb.append(String.format("  %-40s %10.1f %8s %7.1f%%%n", "(outside kernels)", rest, "", 100 * rest / (1000 * totalSeconds)));
         return sb.toString();
     }
 

@@ -212,6 +212,19 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ---------------------------------------------------------------- profiled entry points
 
+    // Profile keys of the per-layer ops name the layer, so a model's profile reads by layer:
+    // "64x14x14" (an activation without its batch), "64>64 14x14" (channels in > out, output size).
+
+    private static String layer(int[] activation) {
+        StringBuilder sb = new StringBuilder();
+        for (int d = 1; d < activation.length; d++) sb.append(d > 1 ? "x" : "").append(activation[d]);
+        return sb.toString();
+    }
+
+    private static String layer(int[] image, int[] out) {
+        return image[1] + ">" + out[1] + " " + out[2] + "x" + out[3];
+    }
+
     @Override
     public void copy(Strided src, Strided dst) {
         long t0 = Profiler.start();
@@ -925,7 +938,7 @@ public final class CpuBackend extends ReferenceBackend {
                     f32(mean), mean.offset(), f32(var), var.offset(), f32(rstd), rstd.offset(),
                     x.shape()[0], x.shape()[1], x.shape()[2]);
         } finally {
-            if (t0 != -1) Profiler.stop(relu ? "batchNormReluChannels" : "batchNormChannels", t0);
+            if (t0 != -1) Profiler.stop((relu ? "batchNormReluChannels " : "batchNormChannels ") + layer(x.shape()), t0);
         }
     }
 
@@ -945,7 +958,7 @@ public final class CpuBackend extends ReferenceBackend {
                     is, indices.offset(), f32(mean), mean.offset(), f32(var), var.offset(), f32(rstd), rstd.offset(),
                     s[0], s[1], s[2], s[3]);
         } finally {
-            if (t0 != -1) Profiler.stop("batchNormReluPool2x2", t0);
+            if (t0 != -1) Profiler.stop("batchNormReluPool2x2 " + layer(x.shape()), t0);
         }
     }
 
@@ -966,7 +979,7 @@ public final class CpuBackend extends ReferenceBackend {
                     gradWeight == null ? null : f32(gradWeight), gradWeight == null ? 0 : gradWeight.offset(),
                     gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(), s[0], s[1], s[2], s[3]);
         } finally {
-            if (t0 != -1) Profiler.stop("batchNormReluPool2x2Backward", t0);
+            if (t0 != -1) Profiler.stop("batchNormReluPool2x2Backward " + layer(x.shape()), t0);
         }
     }
 
@@ -989,7 +1002,7 @@ public final class CpuBackend extends ReferenceBackend {
             convolutions.forward(f32(x), x.offset(), f32(weight), weight.offset(), bias == null ? null : f32(bias),
                     bias == null ? 0 : bias.offset(), f32(out), out.offset(), s, sh, sw, ph, pw);
         } finally {
-            if (t0 != -1) Profiler.stop("conv2d", t0);
+            if (t0 != -1) Profiler.stop("conv2d " + layer(x.shape(), out.shape()), t0);
         }
     }
 
@@ -1005,7 +1018,7 @@ public final class CpuBackend extends ReferenceBackend {
             convolutions.backwardInput(f32(g), g.offset(), f32(weight), weight.offset(), f32(gradX), gradX.offset(), s,
                     sh, sw, ph, pw);
         } finally {
-            if (t0 != -1) Profiler.stop("conv2dBackwardInput", t0);
+            if (t0 != -1) Profiler.stop("conv2dBackwardInput " + layer(gradX.shape(), g.shape()), t0);
         }
     }
 
@@ -1029,7 +1042,7 @@ public final class CpuBackend extends ReferenceBackend {
             convolutions.backwardWeight(f32(x), x.offset(), f32(g), g.offset(), f32(gradWeight), gradWeight.offset(),
                     gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(), s, sh, sw, ph, pw);
         } finally {
-            if (t0 != -1) Profiler.stop("conv2dBackwardWeight", t0);
+            if (t0 != -1) Profiler.stop("conv2dBackwardWeight " + layer(x.shape(), g.shape()), t0);
         }
     }
 
@@ -1095,7 +1108,7 @@ public final class CpuBackend extends ReferenceBackend {
                     gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(),
                     x.shape()[0], x.shape()[1], x.shape()[2]);
         } finally {
-            if (t0 != -1) Profiler.stop(y != null ? "batchNormReluChannelsBackward" : "batchNormChannelsBackward", t0);
+            if (t0 != -1) Profiler.stop((y != null ? "batchNormReluChannelsBackward " : "batchNormChannelsBackward ") + layer(x.shape()), t0);
         }
     }
 
