@@ -290,7 +290,8 @@ class FusedOpsTest {
      * (stride 1, K from 32 to 1152): channel counts that are not multiples of either tile, rows
      * wider than a tile of positions, a 3x5 window without padding, padding kh-1 (the flipped
      * input gradient unpadded) and kh (the input gradient falls back), 1x1 windows, K at the limit
-     * and just past it.
+     * and just past it. Winograd F(2x2, 3x3) (3x3, stride 1, 16 channels and more, batches that
+     * fill their groups of images): whole and partial groups, odd sizes, padding 0 to 2.
      */
     @Test
     void convolutionKernelsOnCpuMatchTheReference() {
@@ -302,7 +303,11 @@ class FusedOpsTest {
                 {20, 2, 5, 5, 3, 3, 3, 1, 1}, {40, 1, 10, 10, 64, 3, 3, 1, 1}, {200, 3, 4, 4, 5, 3, 3, 1, 1}, {0, 2, 5, 5, 3, 3, 3, 1, 1},
                 {4, 8, 9, 40, 13, 3, 3, 1, 1}, {3, 9, 6, 7, 16, 3, 5, 1, 0}, {3, 10, 5, 5, 8, 3, 3, 1, 2},
                 {2, 9, 6, 6, 9, 2, 2, 1, 2}, {5, 40, 4, 4, 8, 1, 1, 1, 0}, {3, 128, 5, 5, 8, 3, 3, 1, 1},
-                {2, 130, 4, 4, 8, 3, 3, 1, 1}, {33, 16, 8, 8, 70, 3, 3, 1, 1}};
+                {2, 130, 4, 4, 8, 3, 3, 1, 1}, {33, 16, 8, 8, 70, 3, 3, 1, 1},
+                // Winograd F(2x2, 3x3): a full group of images, a last group part full, odd output
+                // sizes (tiles past the edge), output channels past the register tile, padding 0 to 2
+                {16, 16, 6, 9, 20, 3, 3, 1, 1}, {27, 19, 7, 7, 16, 3, 3, 1, 1}, {13, 16, 8, 6, 17, 3, 3, 1, 2},
+                {16, 24, 9, 9, 16, 3, 3, 1, 0}, {40, 16, 4, 5, 16, 3, 3, 1, 1}};
         for (CpuBackend cpu : new CpuBackend[]{CPU, CpuBackend.create(2, false)})
         for (int[] t : cases) {
             int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];
@@ -335,13 +340,15 @@ class FusedOpsTest {
 
     /**
      * The weight gradient sums images in chunks fixed by N, so any thread count gives the same bits:
-     * image by image (3 channels) and through shifted windows (9 channels).
+     * image by image (3 channels), through shifted windows (9 channels) and, for the forward and the
+     * input gradient, Winograd (16 channels).
      */
     @ParameterizedTest
-    @ValueSource(ints = {3, 9})
+    @ValueSource(ints = {3, 9, 16})
     void convolutionWeightGradientDoesNotDependOnTheThreadCount(int channels) {
         Rng rng = new Rng(14);
-        Tensor x = randn(rng, DType.FLOAT32, REF, 37, channels, 9, 9), g = randn(rng, DType.FLOAT32, REF, 37, channels + 1, 9, 9);
+        int n = channels == 16 ? 40 : 37; // 40: three groups of images that Winograd's forward takes
+        Tensor x = randn(rng, DType.FLOAT32, REF, n, channels, 9, 9), g = randn(rng, DType.FLOAT32, REF, n, channels + 1, 9, 9);
         Tensor weight = randn(rng, DType.FLOAT32, REF, channels + 1, channels, 3, 3);
         Tensor bias = randn(rng, DType.FLOAT32, REF, channels + 1);
         double[][] gw = new double[3][], gx = new double[3][], y = new double[3][], gwb = new double[3][], gb = new double[3][];
@@ -359,7 +366,7 @@ class FusedOpsTest {
             gb[i] = wb[1].toDoubleArray();
         }
         assertArrayEquals(gw[0], gwb[0], 0.0, "weight gradient with and without the bias's");
-        double[] sums = ChannelOps.channelSums(g.reshape(37, channels + 1, 81), null).toDoubleArray();
+        double[] sums = ChannelOps.channelSums(g.reshape(n, channels + 1, 81), null).toDoubleArray();
         assertArrayEquals(sums, gb[0], 1e-4, "bias gradient against the reference's channel sums");
         for (int i = 1; i < threads.length; i++) {
             assertArrayEquals(gb[0], gb[i], 0.0, "bias gradient with " + threads[i] + " threads");

@@ -16,6 +16,11 @@ import java.util.Arrays;
  * groups whose columns sit side by side ([K, G*L]) until a group has about
  * {@value #GROUP_COLUMNS} columns; the group's outputs are then copied to their images.
  *
+ * <p>Two faster formulations take the shapes they suit before this path: 3x3 stride-1 windows over
+ * 16 to 128 channels by Winograd's F(2x2, 3x3) ({@link WinogradConvolution}; forward and input
+ * gradient), other stride-1 windows with K from 32 to 1152 as products over shifted windows
+ * ({@link ShiftedConvolution}; also the weight gradient of outputs of 32 positions or more).
+ *
  * <p>Determinism: the forward and the input gradient partition images; the weight gradient sums
  * groups of images in a fixed number of chunks that depends on N and L only (each chunk in image
  * order, then the chunks in order), so results do not depend on the thread count.
@@ -27,11 +32,14 @@ final class ConvKernels {
     static final int DOT_K = 16;
     /** Images are grouped until their output positions reach this many columns. */
     static final int GROUP_COLUMNS = 128;
+    /** Winograd F(2x2, 3x3) where it applies; -Dgrad4j.winograd=false keeps the direct kernels (for comparisons). */
+    static final boolean WINOGRAD = !"false".equals(System.getProperty("grad4j.winograd"));
 
     private final Gemm gemm;
     private final Kernels kernels;
     private final Parallel parallel;
     private final ShiftedConvolution shifted;
+    private final WinogradConvolution winograd;
     // per-thread scratch: the group's columns, and the group's outputs or incoming gradients side by side
     private final ThreadLocal<float[]> columns = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> outputs = ThreadLocal.withInitial(() -> new float[0]);
@@ -41,6 +49,7 @@ final class ConvKernels {
         this.kernels = kernels;
         this.parallel = parallel;
         this.shifted = new ShiftedConvolution(kernels, parallel);
+        this.winograd = new WinogradConvolution(kernels, parallel);
     }
 
     static float[] buffer(ThreadLocal<float[]> local, int size) {
@@ -60,6 +69,10 @@ final class ConvKernels {
     /** out [N, O, OH, OW] = weight [O, K] times the columns of each image of x [N, C, H, W], plus bias [O] (may be null). */
     void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
                  int sh, int sw, int ph, int pw) {
+        if (WINOGRAD && winograd.applies(s, sh, sw, ph, pw)) {
+            winograd.forward(x, xOff, w, wOff, bias, bOff, out, oOff, s, ph, pw);
+            return;
+        }
         if (shifted.appliesToForward(s, sh, sw)) {
             shifted.forward(x, xOff, w, wOff, bias, bOff, out, oOff, s, ph, pw);
             return;
@@ -96,6 +109,10 @@ final class ConvKernels {
     /** gradX [N, C, H, W] = each image's columns weight^T g folded back (overwritten). */
     void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s,
                        int sh, int sw, int ph, int pw) {
+        if (WINOGRAD && winograd.applies(s, sh, sw, ph, pw)) {
+            winograd.backwardInput(g, gOff, w, wOff, gradX, xOff, s, ph, pw);
+            return;
+        }
         if (shifted.appliesToInputGradient(s, sh, sw, ph, pw)) {
             shifted.backwardInput(g, gOff, w, wOff, gradX, xOff, s, ph, pw);
             return;

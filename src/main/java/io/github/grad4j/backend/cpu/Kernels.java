@@ -50,6 +50,29 @@ interface Kernels {
      */
     void convWeightTile(float[] x, int[] rows, float[] g, int gOff, int ldg, int count, float[] c, int cOff, int ldc);
 
+    /** dst[dOff + i] = src[sOff + index[i]] for i &lt; n (the vector kernels use gathers). */
+    void gather(float[] src, int sOff, int[] index, float[] dst, int dOff, int n);
+
+    /** dst[dOff + index[i]] = src[sOff + i] + add for i &lt; n (the vector kernels use scatters). */
+    void scatter(float[] src, int sOff, float add, float[] dst, int dOff, int[] index, int n);
+
+    /**
+     * Winograd F(2x2, 3x3)'s input transform B^T d B for the tiles e0 .. e0+len of one tile row
+     * (see {@link WinogradConvolution}): d's four rows start at row0, rowLength apart, each its
+     * even columns then (half further) its odd columns, with step floats per column; tile e's
+     * first column is at e. Result xi = 4i + j goes to v[dst + xi*stride + e - e0]. Rows of B^T:
+     * (1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1).
+     */
+    void winogradInput(float[] in, int row0, int rowLength, int half, int step, int e0, int len, float[] v, int dst,
+                       int stride);
+
+    /**
+     * Winograd F(2x2, 3x3)'s output transform A^T M A for the tiles at p[at .. at + len) of the 16
+     * products (stride apart): y[yOff + k*len + e] for k = top-left, top-right, bottom-left,
+     * bottom-right output. Rows of A^T: (1, 1, 1, 0), (0, 1, -1, -1).
+     */
+    void winogradOutput(float[] p, int at, int stride, int len, float[] y, int yOff);
+
     /**
      * out[o + i] = op(x[xo + i*xs], y[yo + i*ys]) for i &lt; n, where xs and ys are 0 or 1.
      * Returns false (having written nothing) when this op has no fast loop.

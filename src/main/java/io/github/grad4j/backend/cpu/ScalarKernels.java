@@ -61,6 +61,79 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gather(float[] src, int sOff, int[] index, float[] dst, int dOff, int n) {
+        for (int i = 0; i < n; i++) dst[dOff + i] = src[sOff + index[i]];
+    }
+
+    @Override
+    public void scatter(float[] src, int sOff, float add, float[] dst, int dOff, int[] index, int n) {
+        for (int i = 0; i < n; i++) dst[dOff + index[i]] = src[sOff + i] + add;
+    }
+
+    @Override
+    public void winogradInput(float[] in, int row0, int rowLength, int half, int step, int e0, int len, float[] v, int dst,
+                              int stride) {
+        winogradInputLoop(in, row0, rowLength, half, step, e0, len, v, dst, stride);
+    }
+
+    /** The input transform's plain loop (also the vector kernels' tail). */
+    static void winogradInputLoop(float[] in, int row0, int rowLength, int half, int step, int e0, int len, float[] v,
+                                  int dst, int stride) {
+        int r0 = row0, r1 = row0 + rowLength, r2 = row0 + 2 * rowLength, r3 = row0 + 3 * rowLength;
+        for (int e = e0; e < e0 + len; e++) {
+            // the tile's four columns: even and odd at its offset, even and odd one column pair on
+            int c0 = e, c1 = half + e, c2 = e + step, c3 = half + e + step;
+            // B^T d: the four row combinations of each column
+            float a00 = in[r0 + c0] - in[r2 + c0], a01 = in[r0 + c1] - in[r2 + c1], a02 = in[r0 + c2] - in[r2 + c2], a03 = in[r0 + c3] - in[r2 + c3];
+            float a10 = in[r1 + c0] + in[r2 + c0], a11 = in[r1 + c1] + in[r2 + c1], a12 = in[r1 + c2] + in[r2 + c2], a13 = in[r1 + c3] + in[r2 + c3];
+            float a20 = in[r2 + c0] - in[r1 + c0], a21 = in[r2 + c1] - in[r1 + c1], a22 = in[r2 + c2] - in[r1 + c2], a23 = in[r2 + c3] - in[r1 + c3];
+            float a30 = in[r1 + c0] - in[r3 + c0], a31 = in[r1 + c1] - in[r3 + c1], a32 = in[r1 + c2] - in[r3 + c2], a33 = in[r1 + c3] - in[r3 + c3];
+            // (B^T d) B: the same combinations of each row's columns
+            int at = dst + e - e0;
+            v[at] = a00 - a02;
+            v[at + stride] = a01 + a02;
+            v[at + 2 * stride] = a02 - a01;
+            v[at + 3 * stride] = a01 - a03;
+            v[at + 4 * stride] = a10 - a12;
+            v[at + 5 * stride] = a11 + a12;
+            v[at + 6 * stride] = a12 - a11;
+            v[at + 7 * stride] = a11 - a13;
+            v[at + 8 * stride] = a20 - a22;
+            v[at + 9 * stride] = a21 + a22;
+            v[at + 10 * stride] = a22 - a21;
+            v[at + 11 * stride] = a21 - a23;
+            v[at + 12 * stride] = a30 - a32;
+            v[at + 13 * stride] = a31 + a32;
+            v[at + 14 * stride] = a32 - a31;
+            v[at + 15 * stride] = a31 - a33;
+        }
+    }
+
+    @Override
+    public void winogradOutput(float[] p, int at, int stride, int len, float[] y, int yOff) {
+        winogradOutputLoop(p, at, stride, 0, len, y, yOff);
+    }
+
+    /** The output transform's plain loop over tiles e0 .. len (also the vector kernels' tail). */
+    static void winogradOutputLoop(float[] p, int at, int stride, int e0, int len, float[] y, int yOff) {
+        for (int e = e0; e < len; e++) {
+            int q = at + e;
+            // along columns: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 for each of the four rows
+            float s00 = p[q] + p[q + stride] + p[q + 2 * stride], s01 = p[q + stride] - p[q + 2 * stride] - p[q + 3 * stride];
+            float s10 = p[q + 4 * stride] + p[q + 5 * stride] + p[q + 6 * stride];
+            float s11 = p[q + 5 * stride] - p[q + 6 * stride] - p[q + 7 * stride];
+            float s20 = p[q + 8 * stride] + p[q + 9 * stride] + p[q + 10 * stride];
+            float s21 = p[q + 9 * stride] - p[q + 10 * stride] - p[q + 11 * stride];
+            float s30 = p[q + 12 * stride] + p[q + 13 * stride] + p[q + 14 * stride];
+            float s31 = p[q + 13 * stride] - p[q + 14 * stride] - p[q + 15 * stride];
+            y[yOff + e] = s00 + s10 + s20;
+            y[yOff + len + e] = s01 + s11 + s21;
+            y[yOff + 2 * len + e] = s10 - s20 - s30;
+            y[yOff + 3 * len + e] = s11 - s21 - s31;
+        }
+    }
+
+    @Override
     public void convWeightTile(float[] x, int[] rows, float[] g, int gOff, int ldg, int count, float[] c, int cOff, int ldc) {
         float[] acc = new float[MR * NR];
         for (int r = 0; r < MR; r++) System.arraycopy(c, cOff + r * ldc, acc, r * NR, NR);

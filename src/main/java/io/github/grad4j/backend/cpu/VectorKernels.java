@@ -103,6 +103,88 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void gather(float[] src, int sOff, int[] index, float[] dst, int dOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(S, src, sOff, index, i).intoArray(dst, dOff + i);
+        for (; i < n; i++) dst[dOff + i] = src[sOff + index[i]];
+    }
+
+    @Override
+    public void scatter(float[] src, int sOff, float add, float[] dst, int dOff, int[] index, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(S, src, sOff + i).add(add).intoArray(dst, dOff, index, i);
+        for (; i < n; i++) dst[dOff + index[i]] = src[sOff + i] + add;
+    }
+
+    @Override
+    public void winogradInput(float[] in, int row0, int rowLength, int half, int step, int e0, int len, float[] v, int dst,
+                              int stride) {
+        int r0 = row0, r1 = row0 + rowLength, r2 = row0 + 2 * rowLength, r3 = row0 + 3 * rowLength;
+        int e = e0, end = e0 + len;
+        // every value a local: vectors kept in an array are boxed (the loop ran ~4x slower)
+        for (; e + L <= end; e += L) {
+            int c1 = half + e, c2 = e + step, c3 = half + e + step;
+            FloatVector a00 = rowsSub(in, r0, r2, e), a01 = rowsSub(in, r0, r2, c1), a02 = rowsSub(in, r0, r2, c2), a03 = rowsSub(in, r0, r2, c3);
+            FloatVector a10 = rowsAdd(in, r1, r2, e), a11 = rowsAdd(in, r1, r2, c1), a12 = rowsAdd(in, r1, r2, c2), a13 = rowsAdd(in, r1, r2, c3);
+            FloatVector a20 = rowsSub(in, r2, r1, e), a21 = rowsSub(in, r2, r1, c1), a22 = rowsSub(in, r2, r1, c2), a23 = rowsSub(in, r2, r1, c3);
+            FloatVector a30 = rowsSub(in, r1, r3, e), a31 = rowsSub(in, r1, r3, c1), a32 = rowsSub(in, r1, r3, c2), a33 = rowsSub(in, r1, r3, c3);
+            int at = dst + e - e0;
+            a00.sub(a02).intoArray(v, at);
+            a01.add(a02).intoArray(v, at + stride);
+            a02.sub(a01).intoArray(v, at + 2 * stride);
+            a01.sub(a03).intoArray(v, at + 3 * stride);
+            a10.sub(a12).intoArray(v, at + 4 * stride);
+            a11.add(a12).intoArray(v, at + 5 * stride);
+            a12.sub(a11).intoArray(v, at + 6 * stride);
+            a11.sub(a13).intoArray(v, at + 7 * stride);
+            a20.sub(a22).intoArray(v, at + 8 * stride);
+            a21.add(a22).intoArray(v, at + 9 * stride);
+            a22.sub(a21).intoArray(v, at + 10 * stride);
+            a21.sub(a23).intoArray(v, at + 11 * stride);
+            a30.sub(a32).intoArray(v, at + 12 * stride);
+            a31.add(a32).intoArray(v, at + 13 * stride);
+            a32.sub(a31).intoArray(v, at + 14 * stride);
+            a31.sub(a33).intoArray(v, at + 15 * stride);
+        }
+        if (e < end) ScalarKernels.winogradInputLoop(in, row0, rowLength, half, step, e, end - e, v, dst + e - e0, stride);
+    }
+
+    private static FloatVector rowsAdd(float[] in, int a, int b, int c) {
+        return FloatVector.fromArray(S, in, a + c).add(FloatVector.fromArray(S, in, b + c));
+    }
+
+    private static FloatVector rowsSub(float[] in, int a, int b, int c) {
+        return FloatVector.fromArray(S, in, a + c).sub(FloatVector.fromArray(S, in, b + c));
+    }
+
+    @Override
+    public void winogradOutput(float[] p, int at, int stride, int len, float[] y, int yOff) {
+        int e = 0;
+        for (; e + L <= len; e += L) {
+            int q = at + e;
+            FloatVector s00 = sum3(p, q, stride), s01 = diff3(p, q + stride, stride);
+            FloatVector s10 = sum3(p, q + 4 * stride, stride), s11 = diff3(p, q + 5 * stride, stride);
+            FloatVector s20 = sum3(p, q + 8 * stride, stride), s21 = diff3(p, q + 9 * stride, stride);
+            FloatVector s30 = sum3(p, q + 12 * stride, stride), s31 = diff3(p, q + 13 * stride, stride);
+            s00.add(s10).add(s20).intoArray(y, yOff + e);
+            s01.add(s11).add(s21).intoArray(y, yOff + len + e);
+            s10.sub(s20).sub(s30).intoArray(y, yOff + 2 * len + e);
+            s11.sub(s21).sub(s31).intoArray(y, yOff + 3 * len + e);
+        }
+        if (e < len) ScalarKernels.winogradOutputLoop(p, at, stride, e, len, y, yOff);
+    }
+
+    /** p[q] + p[q + stride] + p[q + 2 stride], left to right. */
+    private static FloatVector sum3(float[] p, int q, int stride) {
+        return FloatVector.fromArray(S, p, q).add(FloatVector.fromArray(S, p, q + stride)).add(FloatVector.fromArray(S, p, q + 2 * stride));
+    }
+
+    /** p[q] - p[q + stride] - p[q + 2 stride], left to right. */
+    private static FloatVector diff3(float[] p, int q, int stride) {
+        return FloatVector.fromArray(S, p, q).sub(FloatVector.fromArray(S, p, q + stride)).sub(FloatVector.fromArray(S, p, q + 2 * stride));
+    }
+
+    @Override
     public int weightTileRows() {
         return WR;
     }

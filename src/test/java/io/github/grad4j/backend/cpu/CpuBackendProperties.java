@@ -501,4 +501,52 @@ class CpuBackendProperties {
         Storage s = CPU.allocate(DType.FLOAT32, 3);
         assertSame(CPU, s.backend());
     }
+
+    // ---------------------------------------------------------------- Winograd convolution
+
+    /**
+     * Winograd F(2x2, 3x3) (3x3 windows, stride 1, 16+ channels, batches that fill their groups of
+     * 16 images to within a quarter; the shapes are drawn so that it applies) against the
+     * reference's direct loops, forward and input gradient, vector and scalar kernels. The data are
+     * multiples of 1/16 in [-1, 1] (weights of 1/4), so the transforms' halves and every partial sum are
+     * exact and both sides must agree bit for bit: any tile, lane or channel slip shows. Odd sizes
+     * leave tiles hanging past the edge; padding 0 to 2 (the input gradient's is 2 - p).
+     */
+    @Property(tries = 40)
+    void winogradConvolutionMatchesTheReferenceExactly(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int groups = 1 + rng.nextInt(2), n = 16 * groups - rng.nextInt(4 * groups); // within a quarter of full
+        int c = 16 + rng.nextInt(9), o = 16 + rng.nextInt(11), pad = rng.nextInt(3);
+        int h = 4 + rng.nextInt(7) + (pad == 0 ? 2 : 0), w = 4 + rng.nextInt(7) + (pad == 0 ? 2 : 0);
+        int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
+        float[] x = eighths(rng, n * c * h * w, 16), weight = eighths(rng, o * c * 9, 4), bias = eighths(rng, o, 16);
+        float[] g = eighths(rng, n * o * oh * ow, 16);
+        String what = "winograd n=" + n + " c=" + c + " o=" + o + " " + h + "x" + w + " pad " + pad;
+        Strided[] expected = convolutions(REF, x, weight, bias, g, n, c, o, h, w, pad);
+        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR}) {
+            Strided[] actual = convolutions(b, x, weight, bias, g, n, c, o, h, w, pad);
+            assertSameFloats(expected[0], actual[0], what + " conv2d on " + b.describe());
+            assertSameFloats(expected[1], actual[1], what + " conv2dBackwardInput on " + b.describe());
+        }
+    }
+
+    /** n values k / denominator for -denominator &lt;= k &lt;= denominator: multiples of 1/denominator in [-1, 1]. */
+    private static float[] eighths(SplittableRandom rng, int n, int denominator) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = (rng.nextInt(2 * denominator + 1) - denominator) / (float) denominator;
+        return f;
+    }
+
+    /** The forward (with bias) and the input gradient of one 3x3 stride-1 convolution on backend b. */
+    private static Strided[] convolutions(Backend b, float[] x, float[] weight, float[] bias, float[] g, int n, int c, int o,
+                                          int h, int w, int pad) {
+        int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
+        Strided xs = Strided.contiguous(b.upload(x.clone()), new int[]{n, c, h, w}), ws = Strided.contiguous(b.upload(weight.clone()), new int[]{o, c, 3, 3});
+        Strided bs = Strided.contiguous(b.upload(bias.clone()), new int[]{o}), gs = Strided.contiguous(b.upload(g.clone()), new int[]{n, o, oh, ow});
+        Strided out = Strided.contiguous(b.allocate(DType.FLOAT32, n * o * oh * ow), new int[]{n, o, oh, ow});
+        Strided gradX = Strided.contiguous(b.allocate(DType.FLOAT32, n * c * h * w), new int[]{n, c, h, w});
+        b.conv2d(xs, ws, bs, 1, 1, pad, pad, out);
+        b.conv2dBackwardInput(gs, ws, 1, 1, pad, pad, gradX);
+        return new Strided[]{out, gradX};
+    }
 }

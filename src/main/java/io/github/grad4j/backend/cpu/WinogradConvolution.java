@@ -1,0 +1,208 @@
+package io.github.grad4j.backend.cpu;
+
+import io.github.grad4j.backend.ConvShape;
+
+import java.util.Arrays;
+
+/**
+ * 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", 2016). Each 2x2 block of outputs (a tile) is
+ * A^T [(G w G^T) . (B^T d B)] A for the tile's 4x4 input patch d: summed over input channels, 16
+ * products [M, K] x [K, tiles] of the transformed weights and inputs, with 16 multiply-adds per tile
+ * and channel pair where the direct convolution has 36. The transforms are additions (B, A), and G's
+ * is done once per call.
+ *
+ * <p>Layout. Images go in groups of {@code lanes}, the lanes of one tile position, so that every
+ * transform is a vector loop. A task takes one group and a band of tile rows: it gathers the band's
+ * padded input rows as [K][row][even columns, odd columns][lanes] (zero outside the image), then
+ * goes through the band's tiles one sliver (NR tiles) at a time: the sliver's transformed input
+ * for all K channels (16 x K x NR floats) is written straight in the packed layout that
+ * {@link Kernels#gemmTile} reads, multiplied by the 16 transformed weights, and the 16 products of
+ * each output channel are transformed back and scattered to the images' 2x2 outputs. One sliver's
+ * transformed input and products stay in L2; a band's (or the batch's) would not: the transformed
+ * data are four times the input, and a first version that transformed whole bands (0.9 MB each of
+ * transformed input and products) spent more in the transforms than the products saved.
+ *
+ * <p>The input gradient is the same convolution of g padded by 2 - p, with the window flipped and
+ * the channel axes swapped (as in {@link ShiftedConvolution}); the weight gradient keeps the
+ * shifted windows.
+ *
+ * <p>Accuracy: the transforms' coefficients are 1 and 1/2, and each output is a sum of 16 products
+ * over K followed by additions of 9 of them: a few more roundings than the direct sum (the
+ * convolution tests bound both alike; on data whose sums are exact the two agree bit for bit).
+ * Non-finite inputs spread within a tile: an infinity or NaN anywhere in a tile's 4x4 patch makes
+ * its four outputs NaN, where the direct sum has it only in the outputs whose window holds it (as
+ * other libraries' Winograd kernels; {@code -Dgrad4j.winograd=false} keeps the direct kernels).
+ * Determinism: every output is computed by one task in a fixed order, whatever the thread count.
+ */
+final class WinogradConvolution {
+    /** Input channels (K of each product) below which the products are too short to pay for the transforms. */
+    static final int MIN_CHANNELS = 16;
+    /**
+     * Most input or output channels taken this way: the products were measured at 32 and 64
+     * (Conv-4), and the per-thread buffers grow with K (one sliver's transformed input is 16*K*NR
+     * floats, 1 MB at K = 512).
+     */
+    static final int MAX_CHANNELS = 128;
+    /** Smallest output height and width: 3x3 outputs take 4x4 of tiles, 1.8x the work. */
+    static final int MIN_OUTPUT = 4;
+    /** A band of tile rows is widened until it has this many tiles (and whole slivers, when it can). */
+    private static final int MIN_BAND_TILES = 64;
+    /**
+     * Padding between the 16 transformed matrices: their sizes are multiples of 4 KiB (K * NR
+     * floats), and 16 streams 4 KiB apart map to the same L1 sets.
+     */
+    private static final int SKEW = 16;
+
+    private final Kernels kernels;
+    private final Parallel parallel;
+    private final int mr, nr, lanes;
+    // per-thread scratch: the band's gathered input rows, one sliver's transformed input and products
+    private final ThreadLocal<float[]> gathered = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> transformed = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> products = ThreadLocal.withInitial(() -> new float[0]);
+
+    WinogradConvolution(Kernels kernels, Parallel parallel) {
+        this.kernels = kernels;
+        this.parallel = parallel;
+        this.mr = kernels.mr();
+        this.nr = kernels.nr();
+        // images per tile position: a divisor of the sliver width, so slivers hold whole positions
+        this.lanes = nr % 16 == 0 ? 16 : nr;
+    }
+
+    /**
+     * Whether the forward goes this way (with C and O swapped, the same test covers the input
+     * gradient). The batch must fill its groups of lanes to within a quarter: lanes past N are
+     * computed and dropped, and the products' 2.25x saving comes out at 1.2-1.4x after the
+     * transforms (measured on Conv-4's 14x14 and 7x7 layers).
+     */
+    boolean applies(ConvShape s, int sh, int sw, int ph, int pw) {
+        int groups = (s.n() + lanes - 1) / lanes;
+        return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
+                && Math.min(s.c(), s.o()) >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
+                && Math.min(Math.min(s.oh(), s.ow()), Math.min(s.h(), s.w())) >= MIN_OUTPUT
+                && s.n() > 0 && 4L * groups * lanes <= 5L * s.n();
+    }
+
+    /** out [N, O, OH, OW] = the convolution of x [N, C, H, W] with weight [O, C, 3, 3], plus bias [O] (may be null). */
+    void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
+                 int ph, int pw) {
+        float[] u = transformWeights(w, wOff, s.o(), s.c(), false);
+        convolve(x, xOff, s.n(), s.c(), s.h(), s.w(), ph, pw, u, s.o(), bias, bOff, out, oOff, s.oh(), s.ow());
+    }
+
+    /** gradX [N, C, H, W] = the convolution of g padded by (2 - ph, 2 - pw) with the flipped, transposed weight. */
+    void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s, int ph, int pw) {
+        float[] u = transformWeights(w, wOff, s.o(), s.c(), true);
+        convolve(g, gOff, s.n(), s.o(), s.oh(), s.ow(), 2 - ph, 2 - pw, u, s.c(), null, 0, gradX, xOff, s.h(), s.w());
+    }
+
+    /**
+     * G w G^T of each (output, input) channel pair, packed for the register tile: 16 matrices
+     * [M rounded to mr, K] in mr-row slivers (as {@link ShiftedConvolution} packs its weights).
+     * With {@code flip} the window is read backwards and the channel axes swapped (M = C, K = O:
+     * the input gradient's weight). Rows of G: (1, 0, 0), (1/2, 1/2, 1/2), (1/2, -1/2, 1/2), (0, 0, 1).
+     */
+    private float[] transformWeights(float[] w, int wOff, int o, int c, boolean flip) {
+        int m = flip ? c : o, k = flip ? o : c, size = Gemm.roundUp(m, mr) * k;
+        float[] u = new float[16 * size];
+        float[] t = new float[12]; // G w, 4 x 3
+        for (int r = 0; r < m; r++)
+            for (int q = 0; q < k; q++) {
+                int at = wOff + (flip ? q * c + r : r * c + q) * 9;
+                for (int j = 0; j < 3; j++) {
+                    float w0 = tap(w, at, 0, j, flip), w1 = tap(w, at, 1, j, flip), w2 = tap(w, at, 2, j, flip);
+                    t[j] = w0;
+                    t[3 + j] = 0.5f * (w0 + w1 + w2);
+                    t[6 + j] = 0.5f * (w0 - w1 + w2);
+                    t[9 + j] = w2;
+                }
+                int base = r / mr * mr * k + r % mr + q * mr;
+                for (int i = 0; i < 4; i++) {
+                    float t0 = t[3 * i], t1 = t[3 * i + 1], t2 = t[3 * i + 2];
+                    u[(4 * i) * size + base] = t0;
+                    u[(4 * i + 1) * size + base] = 0.5f * (t0 + t1 + t2);
+                    u[(4 * i + 2) * size + base] = 0.5f * (t0 - t1 + t2);
+                    u[(4 * i + 3) * size + base] = t2;
+                }
+            }
+        return u;
+    }
+
+    private static float tap(float[] w, int at, int i, int j, boolean flip) {
+        return flip ? w[at + (2 - i) * 3 + (2 - j)] : w[at + i * 3 + j];
+    }
+
+    /**
+     * out [N, M, OH, OW] = the 3x3 convolution of src [N, K, H, W], zero-padded by (ph, pw), with
+     * the transformed weights u (16 packed [M, K]), plus bias.
+     */
+    private void convolve(float[] src, int srcOff, int n, int k, int h, int w, int ph, int pw, float[] u, int m,
+                          float[] bias, int bOff, float[] out, int outOff, int oh, int ow) {
+        int tilesX = (ow + 1) / 2, tilesY = (oh + 1) / 2, rowTiles = tilesX * lanes;
+        int band = 1;
+        while (band < tilesY && (band * rowTiles < MIN_BAND_TILES || band * rowTiles % nr != 0)) band++;
+        int bandRows = band, bands = (tilesY + band - 1) / band, groups = (n + lanes - 1) / lanes;
+        // a gathered row: (tilesX + 1) column pairs, even columns then odd ones, lanes floats each
+        int half = (tilesX + 1) * lanes, rowLength = 2 * half, inputRows = 2 * band + 2, gatheredSize = k * inputRows * rowLength;
+        int mRows = Gemm.roundUp(m, mr), uSize = mRows * k, vStride = k * nr + SKEW, pStride = mRows * nr + SKEW;
+        int image = k * h * w, outImage = m * oh * ow;
+        parallel.forEach(groups * bands, task -> {
+            int n0 = task / bands * lanes, count = Math.min(lanes, n - n0);
+            int ty0 = task % bands * bandRows, rows = Math.min(bandRows, tilesY - ty0), tiles = rows * rowTiles;
+            // lane offsets of the group's images (lanes past the batch read its first image: their outputs are dropped)
+            int[] lane = new int[lanes], outLane = new int[lanes];
+            for (int i = 0; i < count; i++) {
+                lane[i] = i * image;
+                outLane[i] = i * outImage;
+            }
+            // the band's padded input rows, [K][2*rows + 2][even, odd columns][lanes]
+            float[] in = ConvKernels.buffer(gathered, gatheredSize);
+            Arrays.fill(in, 0, gatheredSize, 0f);
+            for (int c = 0; c < k; c++)
+                for (int r = 0; r < 2 * rows + 2; r++) {
+                    int y = 2 * ty0 + r - ph;
+                    if (y < 0 || y >= h) continue;
+                    int from = srcOff + n0 * image + (c * h + y) * w, to = (c * inputRows + r) * rowLength;
+                    for (int xx = 0; xx < w; xx++) {
+                        int px = xx + pw;
+                        kernels.gather(src, from + xx, lane, in, to + (px & 1) * half + (px >> 1) * lanes, lanes);
+                    }
+                }
+            float[] v = ConvKernels.buffer(transformed, 16 * vStride), p = ConvKernels.buffer(products, 16 * pStride);
+            float[] y = new float[4 * nr];
+            for (int t0 = 0; t0 < tiles; t0 += nr) {
+                // B^T d B of the sliver's tiles (tile t = (row, column, lane)) for every channel: 16 packed [K, NR]
+                for (int t = t0, end = Math.min(tiles, t0 + nr); t < end; ) {
+                    int r = t / rowTiles, e = t % rowTiles, len = Math.min(end - t, rowTiles - e);
+                    for (int c = 0; c < k; c++) {
+                        kernels.winogradInput(in, (c * inputRows + 2 * r) * rowLength, rowLength, half, lanes, e, len,
+                                v, c * nr + t - t0, vStride);
+                    }
+                    t += len;
+                }
+                // (tiles past the band's last, in its last sliver, keep earlier values: their columns are never read)
+                for (int xi = 0; xi < 16; xi++)
+                    for (int r0 = 0; r0 < mRows; r0 += mr) {
+                        kernels.gemmTile(u, xi * uSize + r0 * k, v, xi * vStride, k, p, xi * pStride + r0 * nr, nr);
+                    }
+                // A^T M A per output channel, scattered to the images as 2x2 outputs
+                for (int ch = 0; ch < m; ch++) {
+                    kernels.winogradOutput(p, ch * nr, pStride, nr, y, 0);
+                    float b = bias == null ? 0f : bias[bOff + ch];
+                    for (int q = 0; q < nr && t0 + q < tiles; q += lanes) {
+                        int t = t0 + q, oy = 2 * (ty0 + t / rowTiles), ox = 2 * (t % rowTiles / lanes);
+                        int at = outOff + n0 * outImage + (ch * oh + oy) * ow + ox;
+                        kernels.scatter(y, q, b, out, at, outLane, count);
+                        if (ox + 1 < ow) kernels.scatter(y, nr + q, b, out, at + 1, outLane, count);
+                        if (oy + 1 < oh) {
+                            kernels.scatter(y, 2 * nr + q, b, out, at + ow, outLane, count);
+                            if (ox + 1 < ow) kernels.scatter(y, 3 * nr + q, b, out, at + ow + 1, outLane, count);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
