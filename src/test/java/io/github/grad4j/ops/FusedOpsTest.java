@@ -290,8 +290,9 @@ class FusedOpsTest {
      * (stride 1, K from 32 to 1152): channel counts that are not multiples of either tile, rows
      * wider than a tile of positions, a 3x5 window without padding, padding kh-1 (the flipped
      * input gradient unpadded) and kh (the input gradient falls back), 1x1 windows, K at the limit
-     * and just past it. Winograd F(2x2, 3x3) (3x3, stride 1, 16 channels and more, batches that
-     * fill their groups of images): whole and partial groups, odd sizes, padding 0 to 2.
+     * and just past it. Winograd F(2x2, 3x3) (3x3, stride 1, 16 channels and more; forward and input
+     * gradient for batches that fill their groups of images, weight gradient for outputs of 8x8 and
+     * more): whole and partial groups, odd sizes, padding 0 to 2.
      */
     @Test
     void convolutionKernelsOnCpuMatchTheReference() {
@@ -307,7 +308,9 @@ class FusedOpsTest {
                 // Winograd F(2x2, 3x3): a full group of images, a last group part full, odd output
                 // sizes (tiles past the edge), output channels past the register tile, padding 0 to 2
                 {16, 16, 6, 9, 20, 3, 3, 1, 1}, {27, 19, 7, 7, 16, 3, 3, 1, 1}, {13, 16, 8, 6, 17, 3, 3, 1, 2},
-                {16, 24, 9, 9, 16, 3, 3, 1, 0}, {40, 16, 4, 5, 16, 3, 3, 1, 1}};
+                {16, 24, 9, 9, 16, 3, 3, 1, 0}, {40, 16, 4, 5, 16, 3, 3, 1, 1},
+                // and its weight gradient (outputs 8x8 and larger; any batch): odd width, five images
+                {5, 16, 10, 9, 18, 3, 3, 1, 1}};
         for (CpuBackend cpu : new CpuBackend[]{CPU, CpuBackend.create(2, false)})
         for (int[] t : cases) {
             int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];
@@ -340,8 +343,7 @@ class FusedOpsTest {
 
     /**
      * The weight gradient sums images in chunks fixed by N, so any thread count gives the same bits:
-     * image by image (3 channels), through shifted windows (9 channels) and, for the forward and the
-     * input gradient, Winograd (16 channels).
+     * image by image (3 channels), through shifted windows (9 channels) and Winograd (16 channels).
      */
     @ParameterizedTest
     @ValueSource(ints = {3, 9, 16})

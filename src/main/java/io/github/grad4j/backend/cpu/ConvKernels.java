@@ -18,7 +18,7 @@ import java.util.Arrays;
  *
  * <p>Two faster formulations take the shapes they suit before this path: 3x3 stride-1 windows over
  * 16 to 128 channels by Winograd's F(2x2, 3x3) ({@link WinogradConvolution}; forward and input
- * gradient), other stride-1 windows with K from 32 to 1152 as products over shifted windows
+ * gradient, and the weight gradient of outputs of 8x8 and more), other stride-1 windows with K from 32 to 1152 as products over shifted windows
  * ({@link ShiftedConvolution}; also the weight gradient of outputs of 32 positions or more).
  *
  * <p>Determinism: the forward and the input gradient partition images; the weight gradient sums
@@ -139,6 +139,10 @@ final class ConvKernels {
     /** As above, and with gradB non-null the bias's gradient [O] (per-channel sums of g) into gradB at bOff. */
     void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, float[] gradB, int bOff,
                         ConvShape s, int sh, int sw, int ph, int pw) {
+        if (WINOGRAD && WinogradConvolution.appliesToWeightGradient(s, sh, sw, ph, pw)) {
+            winograd.backwardWeight(x, xOff, g, gOff, gradW, wOff, gradB, bOff, s, ph, pw);
+            return;
+        }
         if (ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw)) {
             shifted.backwardWeight(x, xOff, g, gOff, gradW, wOff, gradB, bOff, s, ph, pw);
             return;

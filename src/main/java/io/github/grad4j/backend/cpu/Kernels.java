@@ -28,6 +28,13 @@ interface Kernels {
      */
     void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc);
 
+    /**
+     * {@link #gemmTile} with A's steps lda apart and B's ldb apart: c[cOff + r*ldc + j] =
+     * sum_p a[aOff + p*lda + r] * b[bOff + p*ldb + j] (gemmTile is lda = mr, ldb = nr), for
+     * operands stored [K, rows] and [K, columns] without packing.
+     */
+    void gemmTileStrided(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc, float[] c, int cOff, int ldc);
+
     /** Rows of the weight-gradient tile {@link #convWeightTile}. */
     int weightTileRows();
 
@@ -72,6 +79,14 @@ interface Kernels {
      * bottom-right output. Rows of A^T: (1, 1, 1, 0), (0, 1, -1, -1).
      */
     void winogradOutput(float[] p, int at, int stride, int len, float[] y, int yOff);
+
+    /**
+     * Winograd F(2x2, 3x3)'s transform of an incoming gradient tile for the weight gradient,
+     * A g A^T (the adjoint of {@link #winogradOutput}): g's 2x2 values are at r0 + e, r0 + step + e
+     * (top row) and r1 + e, r1 + step + e (bottom row) for e &lt; len; result xi goes to
+     * m[dst + xi*stride + e]. Rows of A: (1, 0), (1, 1), (1, -1), (0, -1).
+     */
+    void winogradGradient(float[] g, int r0, int r1, int step, int len, float[] m, int dst, int stride);
 
     /**
      * out[o + i] = op(x[xo + i*xs], y[yo + i*ys]) for i &lt; n, where xs and ys are 0 or 1.

@@ -29,11 +29,16 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc) {
+        gemmTileStrided(a, aOff, MR, b, bOff, NR, kc, c, cOff, ldc);
+    }
+
+    @Override
+    public void gemmTileStrided(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc, float[] c, int cOff, int ldc) {
         float[] acc = new float[MR * NR];
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR;
+            int bi = bOff + p * ldb;
             for (int r = 0; r < MR; r++) {
-                float av = a[aOff + p * MR + r];
+                float av = a[aOff + p * lda + r];
                 for (int j = 0; j < NR; j++) acc[r * NR + j] = Math.fma(av, b[bi + j], acc[r * NR + j]);
             }
         }
@@ -112,6 +117,38 @@ final class ScalarKernels implements Kernels {
     @Override
     public void winogradOutput(float[] p, int at, int stride, int len, float[] y, int yOff) {
         winogradOutputLoop(p, at, stride, 0, len, y, yOff);
+    }
+
+    @Override
+    public void winogradGradient(float[] g, int r0, int r1, int step, int len, float[] m, int dst, int stride) {
+        winogradGradientLoop(g, r0, r1, step, 0, len, m, dst, stride);
+    }
+
+    /** The gradient transform's plain loop over e0 .. len (also the vector kernels' tail). */
+    static void winogradGradientLoop(float[] g, int r0, int r1, int step, int e0, int len, float[] m, int dst, int stride) {
+        for (int e = e0; e < len; e++) {
+            float g00 = g[r0 + e], g01 = g[r0 + step + e], g10 = g[r1 + e], g11 = g[r1 + step + e];
+            // A g: rows g0, g0 + g1, g0 - g1, -g1 (of the two columns)
+            float h00 = g00, h01 = g01, h10 = g00 + g10, h11 = g01 + g11, h20 = g00 - g10, h21 = g01 - g11, h30 = -g10, h31 = -g11;
+            // (A g) A^T: columns h0, h0 + h1, h0 - h1, -h1 of each row
+            int at = dst + e;
+            m[at] = h00;
+            m[at + stride] = h00 + h01;
+            m[at + 2 * stride] = h00 - h01;
+            m[at + 3 * stride] = -h01;
+            m[at + 4 * stride] = h10;
+            m[at + 5 * stride] = h10 + h11;
+            m[at + 6 * stride] = h10 - h11;
+            m[at + 7 * stride] = -h11;
+            m[at + 8 * stride] = h20;
+            m[at + 9 * stride] = h20 + h21;
+            m[at + 10 * stride] = h20 - h21;
+            m[at + 11 * stride] = -h21;
+            m[at + 12 * stride] = h30;
+            m[at + 13 * stride] = h30 + h31;
+            m[at + 14 * stride] = h30 - h31;
+            m[at + 15 * stride] = -h31;
+        }
     }
 
     /** The output transform's plain loop over tiles e0 .. len (also the vector kernels' tail). */

@@ -39,11 +39,16 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc) {
+        gemmTileStrided(a, aOff, MR, b, bOff, NR, kc, c, cOff, ldc);
+    }
+
+    @Override
+    public void gemmTileStrided(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S), c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-        for (int p = 0, ai = aOff, bi = bOff; p < kc; p++, ai += MR, bi += NR) {
+        for (int p = 0, ai = aOff, bi = bOff; p < kc; p++, ai += lda, bi += ldb) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
             FloatVector av;
@@ -172,6 +177,34 @@ final class VectorKernels implements Kernels {
             s11.sub(s21).sub(s31).intoArray(y, yOff + 3 * len + e);
         }
         if (e < len) ScalarKernels.winogradOutputLoop(p, at, stride, e, len, y, yOff);
+    }
+
+    @Override
+    public void winogradGradient(float[] g, int r0, int r1, int step, int len, float[] m, int dst, int stride) {
+        int e = 0;
+        for (; e + L <= len; e += L) {
+            FloatVector g00 = FloatVector.fromArray(S, g, r0 + e), g01 = FloatVector.fromArray(S, g, r0 + step + e);
+            FloatVector g10 = FloatVector.fromArray(S, g, r1 + e), g11 = FloatVector.fromArray(S, g, r1 + step + e);
+            FloatVector h10 = g00.add(g10), h11 = g01.add(g11), h20 = g00.sub(g10), h21 = g01.sub(g11), h30 = g10.neg(), h31 = g11.neg();
+            int at = dst + e;
+            g00.intoArray(m, at);
+            g00.add(g01).intoArray(m, at + stride);
+            g00.sub(g01).intoArray(m, at + 2 * stride);
+            g01.neg().intoArray(m, at + 3 * stride);
+            h10.intoArray(m, at + 4 * stride);
+            h10.add(h11).intoArray(m, at + 5 * stride);
+            h10.sub(h11).intoArray(m, at + 6 * stride);
+            h11.neg().intoArray(m, at + 7 * stride);
+            h20.intoArray(m, at + 8 * stride);
+            h20.add(h21).intoArray(m, at + 9 * stride);
+            h20.sub(h21).intoArray(m, at + 10 * stride);
+            h21.neg().intoArray(m, at + 11 * stride);
+            h30.intoArray(m, at + 12 * stride);
+            h30.add(h31).intoArray(m, at + 13 * stride);
+            h30.sub(h31).intoArray(m, at + 14 * stride);
+            h31.neg().intoArray(m, at + 15 * stride);
+        }
+        if (e < len) ScalarKernels.winogradGradientLoop(g, r0, r1, step, e, len, m, dst, stride);
     }
 
     /** p[q] + p[q + stride] + p[q + 2 stride], left to right. */

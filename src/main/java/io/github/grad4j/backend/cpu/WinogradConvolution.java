@@ -1,6 +1,7 @@
 package io.github.grad4j.backend.cpu;
 
 import io.github.grad4j.backend.ConvShape;
+import io.github.grad4j.backend.ReduceOp;
 
 import java.util.Arrays;
 
@@ -24,8 +25,9 @@ import java.util.Arrays;
  * transformed input and products) spent more in the transforms than the products saved.
  *
  * <p>The input gradient is the same convolution of g padded by 2 - p, with the window flipped and
- * the channel axes swapped (as in {@link ShiftedConvolution}); the weight gradient keeps the
- * shifted windows.
+ * the channel axes swapped (as in {@link ShiftedConvolution}). The weight gradient is the adjoint
+ * of the products, summed over tiles: there the lanes are channels instead (see
+ * {@link #backwardWeight}).
  *
  * <p>Accuracy: the transforms' coefficients are 1 and 1/2, and each output is a sum of 16 products
  * over K followed by additions of 9 of them: a few more roundings than the direct sum (the
@@ -53,6 +55,8 @@ final class WinogradConvolution {
      * floats), and 16 streams 4 KiB apart map to the same L1 sets.
      */
     private static final int SKEW = 16;
+    /** The weight gradient's products take whole images until they have about this many steps (tiles). */
+    private static final int WEIGHT_PRODUCT_STEPS = 128;
 
     private final Kernels kernels;
     private final Parallel parallel;
@@ -61,6 +65,11 @@ final class WinogradConvolution {
     private final ThreadLocal<float[]> gathered = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> transformed = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> products = ThreadLocal.withInitial(() -> new float[0]);
+    // the weight gradient's: one image and its incoming gradient channels-last, their transforms, a tile
+    private final ThreadLocal<float[]> channelsLast = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> gradientsLast = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> transformedGradients = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> tile = ThreadLocal.withInitial(() -> new float[0]);
 
     WinogradConvolution(Kernels kernels, Parallel parallel) {
         this.kernels = kernels;
@@ -96,6 +105,119 @@ final class WinogradConvolution {
     void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s, int ph, int pw) {
         float[] u = transformWeights(w, wOff, s.o(), s.c(), true);
         convolve(g, gOff, s.n(), s.o(), s.oh(), s.ow(), 2 - ph, 2 - pw, u, s.c(), null, 0, gradX, xOff, s.h(), s.w());
+    }
+
+    /**
+     * Smallest output height and width for the weight gradient: 14x14 outputs (Conv-4's second
+     * layer, 64 channels) took 7.1-7.5 ms against 10.3-10.5 for the shifted windows, 7x7 outputs
+     * 3.2-3.9 against 3.5-3.8 ms (2 threads, minimum of 50 alternating runs), so those keep them.
+     */
+    static final int MIN_WEIGHT_OUTPUT = 8;
+
+    /** Whether the weight gradient goes this way: as the forward, for any batch (images are not grouped here). */
+    static boolean appliesToWeightGradient(ConvShape s, int sh, int sw, int ph, int pw) {
+        return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
+                && Math.min(s.c(), s.o()) >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
+                && Math.min(s.oh(), s.ow()) >= MIN_WEIGHT_OUTPUT && s.n() > 0;
+    }
+
+    /**
+     * gradW [O, C, 3, 3] = G^T dU G with dU_xi [O, C] = sum over tiles of (A g A^T)_xi (B^T d B)_xi^T:
+     * the adjoint of the forward's products. Here the lanes are channels: each image and its
+     * incoming gradient are laid out channels-last ([position][C], [position][O]), so a tile's
+     * transforms are vector loops over channels and write [tile][channel] rows, and the 16 products
+     * [O, tiles] x [tiles, C] read both directly ({@link Kernels#gemmTileStrided}, K = the image's
+     * tiles); no lanes are wasted on a partial group of images. Images are summed in chunks fixed by
+     * N (each chunk in image order, then the chunks in order), as the direct weight gradient; gradB
+     * (may be null) gets the bias's gradient.
+     */
+    void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, float[] gradB, int bOff,
+                        ConvShape s, int ph, int pw) {
+        int n = s.n(), c = s.c(), o = s.o(), h = s.h(), w = s.w(), oh = s.oh(), ow = s.ow();
+        int tilesX = (ow + 1) / 2, tilesY = (oh + 1) / 2, tiles = tilesX * tilesY;
+        int hp = 2 * tilesY + 2, wp = 2 * tilesX + 2, gh = 2 * tilesY, gw = 2 * tilesX;
+        int cp = Gemm.roundUp(c, nr), op = Gemm.roundUp(o, mr);
+        // images per product: their tiles one after another make its K (a 7x7 output has 16 tiles,
+        // too few steps to pay for loading and adding the register tile)
+        int batch = Math.max(1, Math.min(n, WEIGHT_PRODUCT_STEPS / tiles)), rowsPerBatch = batch * tiles;
+        int vStride = rowsPerBatch * cp + SKEW, mStride = rowsPerBatch * op + SKEW, uSize = op * cp;
+        int image = c * h * w, l = oh * ow;
+        int[] channel = new int[c], gradientChannel = new int[o];
+        for (int i = 0; i < c; i++) channel[i] = i * h * w;
+        for (int i = 0; i < o; i++) gradientChannel[i] = i * l;
+        int chunks = Math.min(n, ConvKernels.WEIGHT_CHUNKS);
+        ConvKernels.BiasSums biasSums = gradB == null ? null : new ConvKernels.BiasSums(chunks, o, l);
+        float[] partial = new float[chunks * 16 * uSize]; // [chunk][xi][O rounded][C rounded]
+        parallel.forEach(chunks, chunk -> {
+            int from = (int) ((long) n * chunk / chunks), to = (int) ((long) n * (chunk + 1) / chunks);
+            float[] xin = ConvKernels.buffer(channelsLast, hp * wp * c), gin = ConvKernels.buffer(gradientsLast, gh * gw * o);
+            // columns past C and O (rounded to the tile) hold whatever the buffers held: the products read
+            // them only into sums of rows and columns that are never kept
+            float[] v = ConvKernels.buffer(transformed, 16 * vStride), dm = ConvKernels.buffer(transformedGradients, 16 * mStride);
+            float[] product = ConvKernels.buffer(tile, mr * nr);
+            for (int i0 = from; i0 < to; i0 += batch) {
+                int count = Math.min(batch, to - i0);
+                for (int b = 0; b < count; b++) {
+                    // the image zero-padded, [hp][wp][C], and its incoming gradient zero past the edge, [gh][gw][O]
+                    int xAt = xOff + (i0 + b) * image, gAt = gOff + (i0 + b) * o * l;
+                    for (int py = 0; py < hp; py++)
+                        for (int px = 0; px < wp; px++) {
+                            int yy = py - ph, xx = px - pw, dst = (py * wp + px) * c;
+                            if (yy < 0 || yy >= h || xx < 0 || xx >= w) Arrays.fill(xin, dst, dst + c, 0f);
+                            else kernels.gather(x, xAt + yy * w + xx, channel, xin, dst, c);
+                        }
+                    for (int yy = 0; yy < gh; yy++)
+                        for (int xx = 0; xx < gw; xx++) {
+                            int dst = (yy * gw + xx) * o;
+                            if (yy >= oh || xx >= ow) Arrays.fill(gin, dst, dst + o, 0f);
+                            else kernels.gather(g, gAt + yy * ow + xx, gradientChannel, gin, dst, o);
+                        }
+                    if (biasSums != null) biasSums.add(kernels, chunk, g, gAt);
+                    // B^T d B and A g A^T of every tile: rows of 16 [tiles, C] and 16 [tiles, O]
+                    for (int ty = 0; ty < tilesY; ty++)
+                        for (int tx = 0; tx < tilesX; tx++) {
+                            int t = b * tiles + ty * tilesX + tx;
+                            kernels.winogradInput(xin, (2 * ty * wp + 2 * tx) * c, wp * c, c, 2 * c, 0, c, v, t * cp, vStride);
+                            int g0 = (2 * ty * gw + 2 * tx) * o;
+                            kernels.winogradGradient(gin, g0, g0 + gw * o, o, o, dm, t * op, mStride);
+                        }
+                }
+                // dU_xi += dM_xi^T V_xi over the batch's tiles, one register tile of [O, C] at a time
+                for (int xi = 0; xi < 16; xi++)
+                    for (int r0 = 0; r0 < op; r0 += mr)
+                        for (int c0 = 0; c0 < cp; c0 += nr) {
+                            kernels.gemmTileStrided(dm, xi * mStride + r0, op, v, xi * vStride + c0, cp, count * tiles, product, 0, nr);
+                            int at = (chunk * 16 + xi) * uSize + r0 * cp + c0;
+                            for (int r = 0; r < mr; r++) kernels.accumulate(ReduceOp.SUM, partial, at + r * cp, product, r * nr, nr);
+                        }
+            }
+        });
+        if (biasSums != null) biasSums.total(gradB, bOff);
+        // the chunks in order, then G^T dU G per channel pair
+        parallel.forRange(16 * uSize, 1 << 13, (a0, a1) -> {
+            for (int chunk = 1; chunk < chunks; chunk++) {
+                kernels.accumulate(ReduceOp.SUM, partial, a0, partial, chunk * 16 * uSize + a0, a1 - a0);
+            }
+        });
+        float[] t = new float[12]; // G^T dU, 3 x 4
+        for (int r = 0; r < o; r++)
+            for (int q = 0; q < c; q++) {
+                int at = r * cp + q;
+                for (int j = 0; j < 4; j++) {
+                    float u0 = partial[j * uSize + at], u1 = partial[(4 + j) * uSize + at];
+                    float u2 = partial[(8 + j) * uSize + at], u3 = partial[(12 + j) * uSize + at];
+                    t[j] = u0 + 0.5f * (u1 + u2);
+                    t[4 + j] = 0.5f * (u1 - u2);
+                    t[8 + j] = 0.5f * (u1 + u2) + u3;
+                }
+                int out = wOff + (r * c + q) * 9;
+                for (int i = 0; i < 3; i++) {
+                    float t0 = t[4 * i], t1 = t[4 * i + 1], t2 = t[4 * i + 2], t3 = t[4 * i + 3];
+                    gradW[out + 3 * i] = t0 + 0.5f * (t1 + t2);
+                    gradW[out + 3 * i + 1] = 0.5f * (t1 - t2);
+                    gradW[out + 3 * i + 2] = 0.5f * (t1 + t2) + t3;
+                }
+            }
     }
 
     /**

@@ -507,7 +507,7 @@ class CpuBackendProperties {
     /**
      * Winograd F(2x2, 3x3) (3x3 windows, stride 1, 16+ channels, batches that fill their groups of
      * 16 images to within a quarter; the shapes are drawn so that it applies) against the
-     * reference's direct loops, forward and input gradient, vector and scalar kernels. The data are
+     * reference's direct loops, forward, input gradient and weight gradient, vector and scalar kernels. The data are
      * multiples of 1/16 in [-1, 1] (weights of 1/4), so the transforms' halves and every partial sum are
      * exact and both sides must agree bit for bit: any tile, lane or channel slip shows. Odd sizes
      * leave tiles hanging past the edge; padding 0 to 2 (the input gradient's is 2 - p).
@@ -517,7 +517,7 @@ class CpuBackendProperties {
         SplittableRandom rng = new SplittableRandom(seed);
         int groups = 1 + rng.nextInt(2), n = 16 * groups - rng.nextInt(4 * groups); // within a quarter of full
         int c = 16 + rng.nextInt(9), o = 16 + rng.nextInt(11), pad = rng.nextInt(3);
-        int h = 4 + rng.nextInt(7) + (pad == 0 ? 2 : 0), w = 4 + rng.nextInt(7) + (pad == 0 ? 2 : 0);
+        int h = 4 + rng.nextInt(9) + (pad == 0 ? 2 : 0), w = 4 + rng.nextInt(9) + (pad == 0 ? 2 : 0);
         int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
         float[] x = eighths(rng, n * c * h * w, 16), weight = eighths(rng, o * c * 9, 4), bias = eighths(rng, o, 16);
         float[] g = eighths(rng, n * o * oh * ow, 16);
@@ -528,6 +528,29 @@ class CpuBackendProperties {
             assertSameFloats(expected[0], actual[0], what + " conv2d on " + b.describe());
             assertSameFloats(expected[1], actual[1], what + " conv2dBackwardInput on " + b.describe());
         }
+        // the weight and bias gradients (any batch: images are not grouped there), on quarters so
+        // that the sums over all tiles and images stay exact too
+        float[] xq = eighths(rng, n * c * h * w, 4), gq = eighths(rng, n * o * oh * ow, 4);
+        Strided[] expectedWeight = weightGradients(REF, xq, gq, n, c, o, h, w, pad);
+        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR}) {
+            Strided[] actual = weightGradients(b, xq, gq, n, c, o, h, w, pad);
+            assertSameFloats(expectedWeight[0], actual[0], what + " conv2dBackwardWeight on " + b.describe());
+            assertSameFloats(expectedWeight[1], actual[1], what + " conv2dBackwardWeightAndBias (bias) on " + b.describe());
+        }
+    }
+
+    /** The weight gradient and, from the combined op, the bias gradient of a 3x3 stride-1 convolution on backend b. */
+    private static Strided[] weightGradients(Backend b, float[] x, float[] g, int n, int c, int o, int h, int w, int pad) {
+        int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
+        Strided xs = Strided.contiguous(b.upload(x.clone()), new int[]{n, c, h, w});
+        Strided gs = Strided.contiguous(b.upload(g.clone()), new int[]{n, o, oh, ow});
+        Strided gradW = Strided.contiguous(b.allocate(DType.FLOAT32, o * c * 9), new int[]{o, c, 3, 3});
+        Strided gradW2 = Strided.contiguous(b.allocate(DType.FLOAT32, o * c * 9), new int[]{o, c, 3, 3});
+        Strided gradB = Strided.contiguous(b.allocate(DType.FLOAT32, o), new int[]{o});
+        b.conv2dBackwardWeight(xs, gs, 1, 1, pad, pad, gradW);
+        b.conv2dBackwardWeightAndBias(xs, gs, 1, 1, pad, pad, gradW2, gradB);
+        assertSameFloats(gradW, gradW2, "weight gradient with and without the bias's on " + b);
+        return new Strided[]{gradW, gradB};
     }
 
     /** n values k / denominator for -denominator &lt;= k &lt;= denominator: multiples of 1/denominator in [-1, 1]. */
