@@ -191,12 +191,47 @@ public final class ModelBenchmarks {
         };
         Result fused = measure("cpu, fused kernels", cpu, true, setup, warmup, episodes, true, out);
         if (baseline) {
+            if (cpu.winograd()) interleaved(out, cpu, cpu.withDirectConvolutions(), setup, warmup, episodes);
             Result unfused = measure("cpu, composite ops (Fusion.disabled)", cpu, false, setup, warmup, episodes, false, out);
             ratio(out, fused, unfused);
             Result ref = measure("reference backend (float32 storage)", ReferenceBackend.INSTANCE, false, setup, 0, 1, false, out);
             ratio(out, fused, ref);
         }
         return 0;
+    }
+
+    /**
+     * The same workload on two backends, one run of each in turn (so that a shared host's changing
+     * load falls on both alike): both medians, and the median of the per-pair ratios.
+     */
+    private static void interleaved(PrintStream out, CpuBackend backend, CpuBackend control, Supplier<Workload> setup,
+                                    int warmup, int runs) {
+        Workload[] w = new Workload[2];
+        CpuBackend[] backends = {backend, control};
+        List<List<Measure.Time>> times = List.of(new ArrayList<>(), new ArrayList<>());
+        Backend previous = Backends.defaultBackend();
+        try {
+            for (int i = 0; i < 2; i++) {
+                Backends.setDefault(backends[i]);
+                w[i] = setup.get();
+                for (int j = 0; j < warmup; j++) w[i].run();
+            }
+            for (int r = 0; r < runs; r++) {
+                for (int i = 0; i < 2; i++) {
+                    Backends.setDefault(backends[i]);
+                    times.get(i).add(Measure.time(w[i]::run));
+                }
+            }
+        } finally {
+            Backends.setDefault(previous);
+        }
+        double[] ratios = new double[runs];
+        for (int r = 0; r < runs; r++) ratios[r] = times.get(1).get(r).wall() / times.get(0).get(r).wall();
+        java.util.Arrays.sort(ratios);
+        out.printf("  interleaved with the same kernels but direct convolutions (no Winograd), %d runs each:%n", runs);
+        out.printf("    Winograd %.3f s, direct %.3f s (medians); per pair, direct / Winograd: median %.2fx (quartiles %.2f-%.2f)%n",
+                Measure.median(times.get(0)).wall(), Measure.median(times.get(1)).wall(), ratios[runs / 2],
+                ratios[runs / 4], ratios[(3 * runs) / 4]);
     }
 
     // ---------------------------------------------------------------- generate

@@ -32,24 +32,28 @@ final class ConvKernels {
     static final int DOT_K = 16;
     /** Images are grouped until their output positions reach this many columns. */
     static final int GROUP_COLUMNS = 128;
-    /** Winograd F(2x2, 3x3) where it applies; -Dgrad4j.winograd=false keeps the direct kernels (for comparisons). */
-    static final boolean WINOGRAD = !"false".equals(System.getProperty("grad4j.winograd"));
 
     private final Gemm gemm;
     private final Kernels kernels;
     private final Parallel parallel;
     private final ShiftedConvolution shifted;
+    /** Null: direct kernels only. */
     private final WinogradConvolution winograd;
     // per-thread scratch: the group's columns, and the group's outputs or incoming gradients side by side
     private final ThreadLocal<float[]> columns = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> outputs = ThreadLocal.withInitial(() -> new float[0]);
 
-    ConvKernels(Gemm gemm, Kernels kernels, Parallel parallel) {
+    ConvKernels(Gemm gemm, Kernels kernels, Parallel parallel, boolean winograd) {
         this.gemm = gemm;
         this.kernels = kernels;
         this.parallel = parallel;
         this.shifted = new ShiftedConvolution(kernels, parallel);
-        this.winograd = new WinogradConvolution(kernels, parallel);
+        this.winograd = winograd ? new WinogradConvolution(kernels, parallel) : null;
+    }
+
+    /** Whether 3x3 stride-1 convolutions go through Winograd where it applies. */
+    boolean winograd() {
+        return winograd != null;
     }
 
     static float[] buffer(ThreadLocal<float[]> local, int size) {
@@ -69,7 +73,7 @@ final class ConvKernels {
     /** out [N, O, OH, OW] = weight [O, K] times the columns of each image of x [N, C, H, W], plus bias [O] (may be null). */
     void forward(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] out, int oOff, ConvShape s,
                  int sh, int sw, int ph, int pw) {
-        if (WINOGRAD && winograd.applies(s, sh, sw, ph, pw)) {
+        if (winograd != null && winograd.applies(s, sh, sw, ph, pw)) {
             winograd.forward(x, xOff, w, wOff, bias, bOff, out, oOff, s, ph, pw);
             return;
         }
@@ -109,7 +113,7 @@ final class ConvKernels {
     /** gradX [N, C, H, W] = each image's columns weight^T g folded back (overwritten). */
     void backwardInput(float[] g, int gOff, float[] w, int wOff, float[] gradX, int xOff, ConvShape s,
                        int sh, int sw, int ph, int pw) {
-        if (WINOGRAD && winograd.applies(s, sh, sw, ph, pw)) {
+        if (winograd != null && winograd.applies(s, sh, sw, ph, pw)) {
             winograd.backwardInput(g, gOff, w, wOff, gradX, xOff, s, ph, pw);
             return;
         }
@@ -139,7 +143,7 @@ final class ConvKernels {
     /** As above, and with gradB non-null the bias's gradient [O] (per-channel sums of g) into gradB at bOff. */
     void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, float[] gradB, int bOff,
                         ConvShape s, int sh, int sw, int ph, int pw) {
-        if (WINOGRAD && WinogradConvolution.appliesToWeightGradient(s, sh, sw, ph, pw)) {
+        if (winograd != null && WinogradConvolution.appliesToWeightGradient(s, sh, sw, ph, pw)) {
             winograd.backwardWeight(x, xOff, g, gOff, gradW, wOff, gradB, bOff, s, ph, pw);
             return;
         }

@@ -47,13 +47,28 @@ public final class CpuBackend extends ReferenceBackend {
     private final ConvKernels convolutions;
     private final boolean vectorized;
 
-    private CpuBackend(Kernels kernels, boolean vectorized, int threads) {
+    private CpuBackend(Kernels kernels, boolean vectorized, int threads, boolean winograd) {
         this.kernels = kernels;
         this.vectorized = vectorized;
         this.gemm = new Gemm(kernels);
         this.parallel = new Parallel(threads);
         this.fused = new FusedKernels(kernels, parallel);
-        this.convolutions = new ConvKernels(gemm, kernels, parallel);
+        this.convolutions = new ConvKernels(gemm, kernels, parallel, winograd);
+    }
+
+    /**
+     * Whether new backends compute 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) where it
+     * applies (the default); {@code -Dgrad4j.winograd=false} keeps the direct kernels everywhere
+     * (Winograd spreads a non-finite input over its 2x2 block of outputs; see WinogradConvolution).
+     */
+    static final boolean WINOGRAD_DEFAULT = !"false".equals(System.getProperty("grad4j.winograd"));
+
+    /**
+     * This backend's kernels and thread count with direct convolution kernels only (no Winograd):
+     * the control for comparisons (a new backend with its own threads).
+     */
+    public CpuBackend withDirectConvolutions() {
+        return new CpuBackend(kernels, vectorized, parallel.threads(), false);
     }
 
     /** The shared instance: all available processors, Vector API when present. */
@@ -88,7 +103,8 @@ public final class CpuBackend extends ReferenceBackend {
                         + " uses scalar loops (several times slower). Run java with --add-modules " + VECTOR_MODULE);
             }
         }
-        return k == null ? new CpuBackend(new ScalarKernels(), false, threads) : new CpuBackend(k, true, threads);
+        return k == null ? new CpuBackend(new ScalarKernels(), false, threads, WINOGRAD_DEFAULT)
+                : new CpuBackend(k, true, threads, WINOGRAD_DEFAULT);
     }
 
     /** True when the running JVM resolved the jdk.incubator.vector module. */
@@ -99,6 +115,11 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public String name() {
         return "cpu";
+    }
+
+    /** Whether 3x3 stride-1 convolutions go through Winograd's F(2x2, 3x3) where it applies. */
+    public boolean winograd() {
+        return convolutions.winograd();
     }
 
     /** Whether the Vector API kernels run (false: scalar fallback). */
@@ -112,7 +133,8 @@ public final class CpuBackend extends ReferenceBackend {
 
     /** One line saying which loops run and on how many threads. */
     public String describe() {
-        return kernels.describe() + ", " + parallel.threads() + " thread(s)";
+        return kernels.describe() + ", " + parallel.threads() + " thread(s)"
+                + (convolutions.winograd() ? "" : ", direct convolutions (no Winograd)");
     }
 
     // ---------------------------------------------------------------- helpers

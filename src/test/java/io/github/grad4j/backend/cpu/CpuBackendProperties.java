@@ -32,6 +32,8 @@ class CpuBackendProperties {
     static final CpuBackend CPU = CpuBackend.create();
     static final CpuBackend SCALAR = CpuBackend.create(2, false);
     static final float SENTINEL = 7.25f;
+    /** The control for Winograd's convolutions: the same kernels, direct convolutions only. */
+    static final CpuBackend DIRECT = CPU.withDirectConvolutions();
 
     @Provide
     Arbitrary<Integer> sizes() {
@@ -507,13 +509,15 @@ class CpuBackendProperties {
     /**
      * Winograd F(2x2, 3x3) (3x3 windows, stride 1, 16+ channels, batches that fill their groups of
      * 16 images to within a quarter; the shapes are drawn so that it applies) against the
-     * reference's direct loops, forward, input gradient and weight gradient, vector and scalar kernels. The data are
+     * reference's direct loops, forward, input gradient and weight gradient, vector and scalar kernels
+     * (and the backend without Winograd, the control that benchmarks compare with). The data are
      * multiples of 1/16 in [-1, 1] (weights of 1/4), so the transforms' halves and every partial sum are
      * exact and both sides must agree bit for bit: any tile, lane or channel slip shows. Odd sizes
      * leave tiles hanging past the edge; padding 0 to 2 (the input gradient's is 2 - p).
      */
     @Property(tries = 40)
     void winogradConvolutionMatchesTheReferenceExactly(@ForAll long seed) {
+        assertTrue(CPU.winograd() && SCALAR.winograd() && !DIRECT.winograd(), DIRECT.describe());
         SplittableRandom rng = new SplittableRandom(seed);
         int groups = 1 + rng.nextInt(2), n = 16 * groups - rng.nextInt(4 * groups); // within a quarter of full
         int c = 16 + rng.nextInt(9), o = 16 + rng.nextInt(11), pad = rng.nextInt(3);
@@ -523,7 +527,7 @@ class CpuBackendProperties {
         float[] g = eighths(rng, n * o * oh * ow, 16);
         String what = "winograd n=" + n + " c=" + c + " o=" + o + " " + h + "x" + w + " pad " + pad;
         Strided[] expected = convolutions(REF, x, weight, bias, g, n, c, o, h, w, pad);
-        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR}) {
+        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR, DIRECT}) {
             Strided[] actual = convolutions(b, x, weight, bias, g, n, c, o, h, w, pad);
             assertSameFloats(expected[0], actual[0], what + " conv2d on " + b.describe());
             assertSameFloats(expected[1], actual[1], what + " conv2dBackwardInput on " + b.describe());
@@ -532,7 +536,7 @@ class CpuBackendProperties {
         // that the sums over all tiles and images stay exact too
         float[] xq = eighths(rng, n * c * h * w, 4), gq = eighths(rng, n * o * oh * ow, 4);
         Strided[] expectedWeight = weightGradients(REF, xq, gq, n, c, o, h, w, pad);
-        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR}) {
+        for (CpuBackend b : new CpuBackend[]{CPU, SCALAR, DIRECT}) {
             Strided[] actual = weightGradients(b, xq, gq, n, c, o, h, w, pad);
             assertSameFloats(expectedWeight[0], actual[0], what + " conv2dBackwardWeight on " + b.describe());
             assertSameFloats(expectedWeight[1], actual[1], what + " conv2dBackwardWeightAndBias (bias) on " + b.describe());
