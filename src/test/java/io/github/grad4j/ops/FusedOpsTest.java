@@ -292,7 +292,8 @@ class FusedOpsTest {
      * input gradient unpadded) and kh (the input gradient falls back), 1x1 windows, K at the limit
      * and just past it. Winograd F(2x2, 3x3) (3x3, stride 1, 16 channels and more; forward and input
      * gradient for batches that fill their groups of images, weight gradient for outputs of 8x8 and
-     * more): whole and partial groups, odd sizes, padding 0 to 2.
+     * more or where the shifted windows do not apply): whole and partial groups, odd sizes, 3x3
+     * outputs, padding 0 to 2.
      */
     @Test
     void convolutionKernelsOnCpuMatchTheReference() {
@@ -310,7 +311,9 @@ class FusedOpsTest {
                 {16, 16, 6, 9, 20, 3, 3, 1, 1}, {27, 19, 7, 7, 16, 3, 3, 1, 1}, {13, 16, 8, 6, 17, 3, 3, 1, 2},
                 {16, 24, 9, 9, 16, 3, 3, 1, 0}, {40, 16, 4, 5, 16, 3, 3, 1, 1},
                 // and its weight gradient (outputs 8x8 and larger; any batch): odd width, five images
-                {5, 16, 10, 9, 18, 3, 3, 1, 1}};
+                {5, 16, 10, 9, 18, 3, 3, 1, 1},
+                // 3x3 and 3x5 outputs (Conv-4's last layer): a single row of tiles, half of it past the edge
+                {16, 16, 3, 3, 16, 3, 3, 1, 1}, {14, 20, 3, 5, 17, 3, 3, 1, 1}};
         for (CpuBackend cpu : new CpuBackend[]{CPU, CpuBackend.create(2, false)})
         for (int[] t : cases) {
             int n = t[0], c = t[1], h = t[2], w = t[3], o = t[4], kh = t[5], kw = t[6], stride = t[7], pad = t[8];

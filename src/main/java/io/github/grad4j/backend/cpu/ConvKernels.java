@@ -17,9 +17,10 @@ import java.util.Arrays;
  * {@value #GROUP_COLUMNS} columns; the group's outputs are then copied to their images.
  *
  * <p>Two faster formulations take the shapes they suit before this path: 3x3 stride-1 windows over
- * 16 to 128 channels by Winograd's F(2x2, 3x3) ({@link WinogradConvolution}; forward and input
- * gradient, and the weight gradient of outputs of 8x8 and more), other stride-1 windows with K from 32 to 1152 as products over shifted windows
- * ({@link ShiftedConvolution}; also the weight gradient of outputs of 32 positions or more).
+ * 16 to 128 channels by Winograd's F(2x2, 3x3) ({@link WinogradConvolution}; the weight gradient
+ * too, except mid-sized outputs where the shifted windows are as fast), other stride-1 windows with
+ * K from 32 to 1152 as products over shifted windows ({@link ShiftedConvolution}; also the weight
+ * gradient of outputs of 32 positions or more).
  *
  * <p>Determinism: the forward and the input gradient partition images; the weight gradient sums
  * groups of images in a fixed number of chunks that depends on N and L only (each chunk in image

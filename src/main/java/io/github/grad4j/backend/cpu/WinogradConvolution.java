@@ -46,8 +46,14 @@ final class WinogradConvolution {
      * floats, 1 MB at K = 512).
      */
     static final int MAX_CHANNELS = 128;
-    /** Smallest output height and width: 3x3 outputs take 4x4 of tiles, 1.8x the work. */
-    static final int MIN_OUTPUT = 4;
+    /**
+     * Smallest output height and width. 3x3 outputs take 2x2 tiles (4x4 outputs, 1.8x the work), and
+     * still beat the direct kernels, whose register tiles waste more there: Conv-4's last layer
+     * (100 images, 64 channels, 2 threads, minimum of 50 alternating runs) forward 0.87 against
+     * 1.29-1.44 ms, input gradient 0.86-0.90 against 1.30-1.39, weight gradient 1.69-1.85 against
+     * 2.79-2.85 ms.
+     */
+    static final int MIN_OUTPUT = 3;
     /** A band of tile rows is widened until it has this many tiles (and whole slivers, when it can). */
     private static final int MIN_BAND_TILES = 64;
     /**
@@ -108,17 +114,23 @@ final class WinogradConvolution {
     }
 
     /**
-     * Smallest output height and width for the weight gradient: 14x14 outputs (Conv-4's second
+     * Where the shifted windows' weight gradient applies (outputs of 32 positions and more), the
+     * smallest output height and width from which this one is faster: 14x14 outputs (Conv-4's second
      * layer, 64 channels) took 7.1-7.5 ms against 10.3-10.5 for the shifted windows, 7x7 outputs
-     * 3.2-3.9 against 3.5-3.8 ms (2 threads, minimum of 50 alternating runs), so those keep them.
+     * 3.2-3.9 against 2.9-3.8 ms (2 threads, minimum of 50 alternating runs), so those keep them.
      */
-    static final int MIN_WEIGHT_OUTPUT = 8;
+    static final int OVER_SHIFTED_WEIGHT_OUTPUT = 8;
 
-    /** Whether the weight gradient goes this way: as the forward, for any batch (images are not grouped here). */
+    /**
+     * Whether the weight gradient goes this way: as the forward, for any batch (images are not
+     * grouped here), except where the shifted windows' weight gradient applies to an output smaller
+     * than {@value #OVER_SHIFTED_WEIGHT_OUTPUT} on a side.
+     */
     static boolean appliesToWeightGradient(ConvShape s, int sh, int sw, int ph, int pw) {
         return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
                 && Math.min(s.c(), s.o()) >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
-                && Math.min(s.oh(), s.ow()) >= MIN_WEIGHT_OUTPUT && s.n() > 0;
+                && Math.min(s.oh(), s.ow()) >= MIN_OUTPUT && s.n() > 0
+                && (Math.min(s.oh(), s.ow()) >= OVER_SHIFTED_WEIGHT_OUTPUT || !ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw));
     }
 
     /**

@@ -521,7 +521,7 @@ class CpuBackendProperties {
         SplittableRandom rng = new SplittableRandom(seed);
         int groups = 1 + rng.nextInt(2), n = 16 * groups - rng.nextInt(4 * groups); // within a quarter of full
         int c = 16 + rng.nextInt(9), o = 16 + rng.nextInt(11), pad = rng.nextInt(3);
-        int h = 4 + rng.nextInt(9) + (pad == 0 ? 2 : 0), w = 4 + rng.nextInt(9) + (pad == 0 ? 2 : 0);
+        int h = 3 + rng.nextInt(10) + (pad == 0 ? 2 : 0), w = 3 + rng.nextInt(10) + (pad == 0 ? 2 : 0);
         int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
         float[] x = eighths(rng, n * c * h * w, 16), weight = eighths(rng, o * c * 9, 4), bias = eighths(rng, o, 16);
         float[] g = eighths(rng, n * o * oh * ow, 16);
