@@ -95,23 +95,19 @@ final class ScalarKernels implements Kernels {
             float a30 = in[r1 + c0] - in[r3 + c0], a31 = in[r1 + c1] - in[r3 + c1], a32 = in[r1 + c2] - in[r3 + c2], a33 = in[r1 + c3] - in[r3 + c3];
             // (B^T d) B: the same combinations of each row's columns
             int at = dst + e - e0;
-            v[at] = a00 - a02;
-            v[at + stride] = a01 + a02;
-            v[at + 2 * stride] = a02 - a01;
-            v[at + 3 * stride] = a01 - a03;
-            v[at + 4 * stride] = a10 - a12;
-            v[at + 5 * stride] = a11 + a12;
-            v[at + 6 * stride] = a12 - a11;
-            v[at + 7 * stride] = a11 - a13;
-            v[at + 8 * stride] = a20 - a22;
-            v[at + 9 * stride] = a21 + a22;
-            v[at + 10 * stride] = a22 - a21;
-            v[at + 11 * stride] = a21 - a23;
-            v[at + 12 * stride] = a30 - a32;
-            v[at + 13 * stride] = a31 + a32;
-            v[at + 14 * stride] = a32 - a31;
-            v[at + 15 * stride] = a31 - a33;
+            storeBt(a00, a01, a02, a03, v, at, stride);
+            storeBt(a10, a11, a12, a13, v, at + 4 * stride, stride);
+            storeBt(a20, a21, a22, a23, v, at + 8 * stride, stride);
+            storeBt(a30, a31, a32, a33, v, at + 12 * stride, stride);
         }
+    }
+
+    /** B^T's rows applied to d0..d3, stored stride apart: d0 - d2, d1 + d2, d2 - d1, d1 - d3. */
+    private static void storeBt(float d0, float d1, float d2, float d3, float[] v, int at, int stride) {
+        v[at] = d0 - d2;
+        v[at + stride] = d1 + d2;
+        v[at + 2 * stride] = d2 - d1;
+        v[at + 3 * stride] = d1 - d3;
     }
 
     @Override
@@ -132,23 +128,19 @@ final class ScalarKernels implements Kernels {
             float h00 = g00, h01 = g01, h10 = g00 + g10, h11 = g01 + g11, h20 = g00 - g10, h21 = g01 - g11, h30 = -g10, h31 = -g11;
             // (A g) A^T: columns h0, h0 + h1, h0 - h1, -h1 of each row
             int at = dst + e;
-            m[at] = h00;
-            m[at + stride] = h00 + h01;
-            m[at + 2 * stride] = h00 - h01;
-            m[at + 3 * stride] = -h01;
-            m[at + 4 * stride] = h10;
-            m[at + 5 * stride] = h10 + h11;
-            m[at + 6 * stride] = h10 - h11;
-            m[at + 7 * stride] = -h11;
-            m[at + 8 * stride] = h20;
-            m[at + 9 * stride] = h20 + h21;
-            m[at + 10 * stride] = h20 - h21;
-            m[at + 11 * stride] = -h21;
-            m[at + 12 * stride] = h30;
-            m[at + 13 * stride] = h30 + h31;
-            m[at + 14 * stride] = h30 - h31;
-            m[at + 15 * stride] = -h31;
+            storeA(h00, h01, m, at, stride);
+            storeA(h10, h11, m, at + 4 * stride, stride);
+            storeA(h20, h21, m, at + 8 * stride, stride);
+            storeA(h30, h31, m, at + 12 * stride, stride);
         }
+    }
+
+    /** A's rows applied to h0, h1, stored stride apart: h0, h0 + h1, h0 - h1, -h1. */
+    private static void storeA(float h0, float h1, float[] m, int at, int stride) {
+        m[at] = h0;
+        m[at + stride] = h0 + h1;
+        m[at + 2 * stride] = h0 - h1;
+        m[at + 3 * stride] = -h1;
     }
 
     /** The output transform's plain loop over tiles e0 .. len (also the vector kernels' tail). */

@@ -126,7 +126,9 @@ final class VectorKernels implements Kernels {
                               int stride) {
         int r0 = row0, r1 = row0 + rowLength, r2 = row0 + 2 * rowLength, r3 = row0 + 3 * rowLength;
         int e = e0, end = e0 + len;
-        // every value a local: vectors kept in an array are boxed (the loop ran ~4x slower)
+        // every value a local and every store spelled out: vectors kept in an array are boxed (the
+        // loop ran ~4x slower), and a helper storing one row's four combinations made the whole
+        // Winograd convolution ~1.4x slower
         for (; e + L <= end; e += L) {
             int c1 = half + e, c2 = e + step, c3 = half + e + step;
             FloatVector a00 = rowsSub(in, r0, r2, e), a01 = rowsSub(in, r0, r2, c1), a02 = rowsSub(in, r0, r2, c2), a03 = rowsSub(in, r0, r2, c3);
@@ -181,6 +183,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void winogradGradient(float[] g, int r0, int r1, int step, int len, float[] m, int dst, int stride) {
+        // spelled out as winogradInput (a helper taking vectors was slower)
         int e = 0;
         for (; e + L <= len; e += L) {
             FloatVector g00 = FloatVector.fromArray(S, g, r0 + e), g01 = FloatVector.fromArray(S, g, r0 + step + e);
