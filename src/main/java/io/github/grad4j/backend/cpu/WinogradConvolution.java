@@ -291,17 +291,21 @@ final class WinogradConvolution {
                 lane[i] = i * image;
                 outLane[i] = i * outImage;
             }
-            // the band's padded input rows, [K][2*rows + 2][even, odd columns][lanes]
+            // the band's padded input rows, [K][2*rows + 2][even, odd columns][lanes]: the image's
+            // columns gathered, the padding (rows outside the image, columns left and right of it) zero
             float[] in = ConvKernels.buffer(gathered, gatheredSize);
-            Arrays.fill(in, 0, gatheredSize, 0f);
             for (int c = 0; c < k; c++)
                 for (int r = 0; r < 2 * rows + 2; r++) {
-                    int y = 2 * ty0 + r - ph;
-                    if (y < 0 || y >= h) continue;
-                    int from = srcOff + n0 * image + (c * h + y) * w, to = (c * inputRows + r) * rowLength;
-                    for (int xx = 0; xx < w; xx++) {
-                        int px = xx + pw;
-                        kernels.gather(src, from + xx, lane, in, to + (px & 1) * half + (px >> 1) * lanes, lanes);
+                    int y = 2 * ty0 + r - ph, to = (c * inputRows + r) * rowLength;
+                    if (y < 0 || y >= h) {
+                        Arrays.fill(in, to, to + rowLength, 0f);
+                        continue;
+                    }
+                    int from = srcOff + n0 * image + (c * h + y) * w;
+                    for (int px = 0; px < 2 * (tilesX + 1); px++) {
+                        int xx = px - pw, at = to + (px & 1) * half + (px >> 1) * lanes;
+                        if (xx < 0 || xx >= w) Arrays.fill(in, at, at + lanes, 0f);
+                        else kernels.gather(src, from + xx, lane, in, at, lanes);
                     }
                 }
             float[] v = ConvKernels.buffer(transformed, 16 * vStride), p = ConvKernels.buffer(products, 16 * pStride);
