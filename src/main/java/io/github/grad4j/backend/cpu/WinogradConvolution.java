@@ -38,11 +38,25 @@ import java.util.Arrays;
  * Determinism: every output is computed by one task in a fixed order, whatever the thread count.
  */
 final class WinogradConvolution {
-    /** Input channels (K of each product) below which the products are too short to pay for the transforms. */
+    /**
+     * Fewest input and output channels for the weight gradient of outputs of 8x8 and more: 14x14
+     * outputs, 100 images, 2 threads, minimum of 50 alternating runs: 1.3 against 2.5 ms at 16
+     * channels, 2.5-2.9 against 5.4-5.7 ms at 32, 7.0-7.5 against 8.9-10.5 ms at 64.
+     */
     static final int MIN_CHANNELS = 16;
     /**
-     * Most input or output channels taken this way: the products were measured at 32 and 64
-     * (Conv-4), and the per-thread buffers grow with K (one sliver's transformed input is 16*K*NR
+     * Fewest input and output channels for the forward and the input gradient, and for the weight
+     * gradient of outputs under 8x8: with fewer, the products' K (or M) is too short to pay for the
+     * transforms. Same runs: forward at 16 channels 0.94 against 0.89 ms (14x14), 0.61 against 0.57
+     * (7x7), 0.82-0.92 against 0.24-0.26 (3x3); at 32, 2.6-2.7 against 2.6-3.0 (14x14), 0.89-1.46
+     * against 0.78-1.26 (7x7); at 48, 3.9-5.2 against 4.4-5.6 (14x14) and 1.4-1.5 against 1.6-1.9
+     * (7x7); at 64 see {@link #MIN_OUTPUT}. The 3x3 weight gradient at 32 channels: 2.5-3.9 against
+     * 1.5-2.0 ms.
+     */
+    static final int MIN_PRODUCT_CHANNELS = 48;
+    /**
+     * Most input or output channels taken this way: the products were measured at 16 to 64
+     * channels, and the per-thread buffers grow with K (one sliver's transformed input is 16*K*NR
      * floats, 1 MB at K = 512).
      */
     static final int MAX_CHANNELS = 128;
@@ -95,7 +109,7 @@ final class WinogradConvolution {
     boolean applies(ConvShape s, int sh, int sw, int ph, int pw) {
         int groups = (s.n() + lanes - 1) / lanes;
         return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
-                && Math.min(s.c(), s.o()) >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
+                && Math.min(s.c(), s.o()) >= MIN_PRODUCT_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
                 && Math.min(Math.min(s.oh(), s.ow()), Math.min(s.h(), s.w())) >= MIN_OUTPUT
                 && s.n() > 0 && 4L * groups * lanes <= 5L * s.n();
     }
@@ -122,15 +136,17 @@ final class WinogradConvolution {
     static final int OVER_SHIFTED_WEIGHT_OUTPUT = 8;
 
     /**
-     * Whether the weight gradient goes this way: as the forward, for any batch (images are not
-     * grouped here), except where the shifted windows' weight gradient applies to an output smaller
-     * than {@value #OVER_SHIFTED_WEIGHT_OUTPUT} on a side.
+     * Whether the weight gradient goes this way: for any batch (images are not grouped here), outputs
+     * of {@value #OVER_SHIFTED_WEIGHT_OUTPUT}x{@value #OVER_SHIFTED_WEIGHT_OUTPUT} and more from
+     * {@value #MIN_CHANNELS} channels, smaller ones from {@value #MIN_PRODUCT_CHANNELS} channels
+     * where the shifted windows' weight gradient does not apply.
      */
     static boolean appliesToWeightGradient(ConvShape s, int sh, int sw, int ph, int pw) {
+        int channels = Math.min(s.c(), s.o()), output = Math.min(s.oh(), s.ow());
         return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
-                && Math.min(s.c(), s.o()) >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
-                && Math.min(s.oh(), s.ow()) >= MIN_OUTPUT && s.n() > 0
-                && (Math.min(s.oh(), s.ow()) >= OVER_SHIFTED_WEIGHT_OUTPUT || !ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw));
+                && channels >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS && output >= MIN_OUTPUT && s.n() > 0
+                && (output >= OVER_SHIFTED_WEIGHT_OUTPUT
+                    || channels >= MIN_PRODUCT_CHANNELS && !ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw));
     }
 
     /**
