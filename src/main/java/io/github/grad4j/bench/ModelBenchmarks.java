@@ -191,7 +191,7 @@ public final class ModelBenchmarks {
         };
         Result fused = measure("cpu, fused kernels", cpu, true, setup, warmup, episodes, true, out);
         if (baseline) {
-            if (cpu.winograd()) interleaved(out, cpu, cpu.withDirectConvolutions(), setup, warmup, episodes);
+            if (cpu.winograd()) againstDirectConvolutions(out, cpu, setup, warmup, episodes);
             Result unfused = measure("cpu, composite ops (Fusion.disabled)", cpu, false, setup, warmup, episodes, false, out);
             ratio(out, fused, unfused);
             Result ref = measure("reference backend (float32 storage)", ReferenceBackend.INSTANCE, false, setup, 0, 1, false, out);
@@ -201,13 +201,15 @@ public final class ModelBenchmarks {
     }
 
     /**
-     * The same workload on two backends, one run of each in turn (so that a shared host's changing
-     * load falls on both alike): both medians, and the median of the per-pair ratios.
+     * The workload on this backend and on the same kernels with direct convolutions only, one run
+     * of each in turn (so that a shared host's changing load falls on both alike): both medians, and
+     * the median of the per-pair ratios.
      */
-    private static void interleaved(PrintStream out, CpuBackend backend, CpuBackend control, Supplier<Workload> setup,
-                                    int warmup, int runs) {
+    private static void againstDirectConvolutions(PrintStream out, CpuBackend backend, Supplier<Workload> setup,
+                                                  int warmup, int runs) {
+        if (runs < 1) return;
         Workload[] w = new Workload[2];
-        CpuBackend[] backends = {backend, control};
+        CpuBackend[] backends = {backend, backend.withDirectConvolutions()};
         List<List<Measure.Time>> times = List.of(new ArrayList<>(), new ArrayList<>());
         Backend previous = Backends.defaultBackend();
         try {
