@@ -202,11 +202,20 @@ final class ConvKernels {
         });
         if (biasSums != null) biasSums.total(gradB, bOff);
         if (chunks == 1) return;
-        // sum the chunks in order, split over elements
-        parallel.forRange(size, 1 << 13, (e0, e1) -> {
-            System.arraycopy(partial, e0, gradW, wOff + e0, e1 - e0);
+        sumChunks(kernels, parallel, partial, chunks, size, size, gradW, wOff);
+    }
+
+    /**
+     * dst[dOff + e] = the first {@code length} elements of the chunks' partial sums (chunk c at
+     * c*chunkSize) added in chunk order, for e &lt; length, split over elements: every element gets
+     * the same additions whatever the thread count. dst may be partial itself (dOff 0).
+     */
+    static void sumChunks(Kernels kernels, Parallel parallel, float[] partial, int chunks, int chunkSize, int length,
+                          float[] dst, int dOff) {
+        parallel.forRange(length, 1 << 13, (e0, e1) -> {
+            if (dst != partial || dOff != 0) System.arraycopy(partial, e0, dst, dOff + e0, e1 - e0);
             for (int c = 1; c < chunks; c++) {
-                kernels.accumulate(io.github.grad4j.backend.ReduceOp.SUM, gradW, wOff + e0, partial, c * size + e0, e1 - e0);
+                kernels.accumulate(io.github.grad4j.backend.ReduceOp.SUM, dst, dOff + e0, partial, c * chunkSize + e0, e1 - e0);
             }
         });
     }

@@ -40,6 +40,13 @@ public final class CpuBackend extends ReferenceBackend {
 
     private static volatile CpuBackend shared;
 
+    /**
+     * Whether new backends compute 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) where it
+     * applies (the default); {@code -Dgrad4j.winograd=false} keeps the direct kernels everywhere
+     * (Winograd spreads a non-finite input over its 2x2 block of outputs; see WinogradConvolution).
+     */
+    static final boolean WINOGRAD_DEFAULT = !"false".equals(System.getProperty("grad4j.winograd"));
+
     private final Kernels kernels;
     private final Gemm gemm;
     private final Parallel parallel;
@@ -55,13 +62,6 @@ public final class CpuBackend extends ReferenceBackend {
         this.fused = new FusedKernels(kernels, parallel);
         this.convolutions = new ConvKernels(gemm, kernels, parallel, winograd);
     }
-
-    /**
-     * Whether new backends compute 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) where it
-     * applies (the default); {@code -Dgrad4j.winograd=false} keeps the direct kernels everywhere
-     * (Winograd spreads a non-finite input over its 2x2 block of outputs; see WinogradConvolution).
-     */
-    static final boolean WINOGRAD_DEFAULT = !"false".equals(System.getProperty("grad4j.winograd"));
 
     /**
      * This backend's kernels and thread count with direct convolution kernels only (no Winograd):

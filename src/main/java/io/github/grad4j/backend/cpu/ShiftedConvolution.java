@@ -1,7 +1,6 @@
 package io.github.grad4j.backend.cpu;
 
 import io.github.grad4j.backend.ConvShape;
-import io.github.grad4j.backend.ReduceOp;
 
 import java.util.Arrays;
 
@@ -192,12 +191,8 @@ final class ShiftedConvolution {
             }
         });
         if (biasSums != null) biasSums.total(gradB, bOff);
-        // the chunks summed in order into the first (contiguous rows of [K, O]), then transposed back to [O, K]
-        parallel.forRange(k, Math.max(1, (1 << 13) / cols), (q0, q1) -> {
-            for (int chunk = 1; chunk < chunks; chunk++) {
-                kernels.accumulate(ReduceOp.SUM, partial, q0 * cols, partial, chunk * size + q0 * cols, (q1 - q0) * cols);
-            }
-        });
+        // the chunks summed in order into the first (its K rows of [K, O]), then transposed back to [O, K]
+        ConvKernels.sumChunks(kernels, parallel, partial, chunks, size, k * cols, partial, 0);
         for (int r = 0; r < o; r++)
             for (int q = 0; q < k; q++) gradW[wOff + r * k + q] = partial[q * cols + r];
     }

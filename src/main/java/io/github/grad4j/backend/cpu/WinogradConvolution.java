@@ -108,10 +108,18 @@ final class WinogradConvolution {
      */
     boolean applies(ConvShape s, int sh, int sw, int ph, int pw) {
         int groups = (s.n() + lanes - 1) / lanes;
+        return window(s, sh, sw, ph, pw) && Math.min(s.c(), s.o()) >= MIN_PRODUCT_CHANNELS
+                && Math.min(s.h(), s.w()) >= MIN_OUTPUT && 4L * groups * lanes <= 5L * s.n();
+    }
+
+    /**
+     * What every Winograd kernel here needs: a 3x3 window at stride 1, padding that the flipped
+     * convolution can undo, at most {@value #MAX_CHANNELS} channels, outputs of {@value #MIN_OUTPUT}
+     * and more, a batch.
+     */
+    private static boolean window(ConvShape s, int sh, int sw, int ph, int pw) {
         return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
-                && Math.min(s.c(), s.o()) >= MIN_PRODUCT_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS
-                && Math.min(Math.min(s.oh(), s.ow()), Math.min(s.h(), s.w())) >= MIN_OUTPUT
-                && s.n() > 0 && 4L * groups * lanes <= 5L * s.n();
+                && Math.max(s.c(), s.o()) <= MAX_CHANNELS && Math.min(s.oh(), s.ow()) >= MIN_OUTPUT && s.n() > 0;
     }
 
     /** out [N, O, OH, OW] = the convolution of x [N, C, H, W] with weight [O, C, 3, 3], plus bias [O] (may be null). */
@@ -143,8 +151,7 @@ final class WinogradConvolution {
      */
     static boolean appliesToWeightGradient(ConvShape s, int sh, int sw, int ph, int pw) {
         int channels = Math.min(s.c(), s.o()), output = Math.min(s.oh(), s.ow());
-        return s.kh() == 3 && s.kw() == 3 && sh == 1 && sw == 1 && ph <= 2 && pw <= 2
-                && channels >= MIN_CHANNELS && Math.max(s.c(), s.o()) <= MAX_CHANNELS && output >= MIN_OUTPUT && s.n() > 0
+        return window(s, sh, sw, ph, pw) && channels >= MIN_CHANNELS
                 && (output >= OVER_SHIFTED_WEIGHT_OUTPUT
                     || channels >= MIN_PRODUCT_CHANNELS && !ShiftedConvolution.appliesToWeightGradient(s, sh, sw, pw));
     }
@@ -188,18 +195,8 @@ final class WinogradConvolution {
                 for (int b = 0; b < count; b++) {
                     // the image zero-padded, [hp][wp][C], and its incoming gradient zero past the edge, [gh][gw][O]
                     int xAt = xOff + (i0 + b) * image, gAt = gOff + (i0 + b) * o * l;
-                    for (int py = 0; py < hp; py++)
-                        for (int px = 0; px < wp; px++) {
-                            int yy = py - ph, xx = px - pw, dst = (py * wp + px) * c;
-                            if (yy < 0 || yy >= h || xx < 0 || xx >= w) Arrays.fill(xin, dst, dst + c, 0f);
-                            else kernels.gather(x, xAt + yy * w + xx, channel, xin, dst, c);
-                        }
-                    for (int yy = 0; yy < gh; yy++)
-                        for (int xx = 0; xx < gw; xx++) {
-                            int dst = (yy * gw + xx) * o;
-                            if (yy >= oh || xx >= ow) Arrays.fill(gin, dst, dst + o, 0f);
-                            else kernels.gather(g, gAt + yy * ow + xx, gradientChannel, gin, dst, o);
-                        }
+                    channelsLast(x, xAt, channel, h, w, ph, pw, hp, wp, xin);
+                    channelsLast(g, gAt, gradientChannel, oh, ow, 0, 0, gh, gw, gin);
                     if (biasSums != null) biasSums.add(kernels, chunk, g, gAt);
                     // B^T d B and A g A^T of every tile: rows of 16 [tiles, C] and 16 [tiles, O]
                     for (int ty = 0; ty < tilesY; ty++)
@@ -222,11 +219,7 @@ final class WinogradConvolution {
         });
         if (biasSums != null) biasSums.total(gradB, bOff);
         // the chunks in order, then G^T dU G per channel pair
-        parallel.forRange(16 * uSize, 1 << 13, (a0, a1) -> {
-            for (int chunk = 1; chunk < chunks; chunk++) {
-                kernels.accumulate(ReduceOp.SUM, partial, a0, partial, chunk * 16 * uSize + a0, a1 - a0);
-            }
-        });
+        ConvKernels.sumChunks(kernels, parallel, partial, chunks, 16 * uSize, 16 * uSize, partial, 0);
         float[] t = new float[12]; // G^T dU, 3 x 4
         for (int r = 0; r < o; r++)
             for (int q = 0; q < c; q++) {
@@ -245,6 +238,22 @@ final class WinogradConvolution {
                     gradW[out + 3 * i + 1] = 0.5f * (t1 - t2);
                     gradW[out + 3 * i + 2] = 0.5f * (t1 + t2) + t3;
                 }
+            }
+    }
+
+    /**
+     * An image's planes (channel c's at src[at + channel[c]], height x width) as dst [rows][cols][C],
+     * shifted by (top, left): dst's position (py, px) holds the planes' (py - top, px - left), zero
+     * outside them.
+     */
+    private void channelsLast(float[] src, int at, int[] channel, int height, int width, int top, int left, int rows,
+                              int cols, float[] dst) {
+        int channels = channel.length;
+        for (int py = 0; py < rows; py++)
+            for (int px = 0; px < cols; px++) {
+                int yy = py - top, xx = px - left, d = (py * cols + px) * channels;
+                if (yy < 0 || yy >= height || xx < 0 || xx >= width) Arrays.fill(dst, d, d + channels, 0f);
+                else kernels.gather(src, at + yy * width + xx, channel, dst, d, channels);
             }
     }
 

@@ -526,8 +526,8 @@ class CpuBackendProperties {
         int c = base + rng.nextInt(9), o = base + rng.nextInt(11), pad = rng.nextInt(3);
         int h = 3 + rng.nextInt(10) + (pad == 0 ? 2 : 0), w = 3 + rng.nextInt(10) + (pad == 0 ? 2 : 0);
         int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
-        float[] x = eighths(rng, n * c * h * w, 16), weight = eighths(rng, o * c * 9, 4), bias = eighths(rng, o, 16);
-        float[] g = eighths(rng, n * o * oh * ow, 16);
+        float[] x = fractions(rng, n * c * h * w, 16), weight = fractions(rng, o * c * 9, 4), bias = fractions(rng, o, 16);
+        float[] g = fractions(rng, n * o * oh * ow, 16);
         String what = "winograd n=" + n + " c=" + c + " o=" + o + " " + h + "x" + w + " pad " + pad;
         Strided[] expected = convolutions(REF, x, weight, bias, g, n, c, o, h, w, pad);
         for (CpuBackend b : new CpuBackend[]{CPU, SCALAR, DIRECT}) {
@@ -537,7 +537,7 @@ class CpuBackendProperties {
         }
         // the weight and bias gradients (any batch: images are not grouped there), on quarters so
         // that the sums over all tiles and images stay exact too
-        float[] xq = eighths(rng, n * c * h * w, 4), gq = eighths(rng, n * o * oh * ow, 4);
+        float[] xq = fractions(rng, n * c * h * w, 4), gq = fractions(rng, n * o * oh * ow, 4);
         Strided[] expectedWeight = weightGradients(REF, xq, gq, n, c, o, h, w, pad);
         for (CpuBackend b : new CpuBackend[]{CPU, SCALAR, DIRECT}) {
             Strided[] actual = weightGradients(b, xq, gq, n, c, o, h, w, pad);
@@ -561,7 +561,7 @@ class CpuBackendProperties {
     }
 
     /** n values k / denominator for -denominator &lt;= k &lt;= denominator: multiples of 1/denominator in [-1, 1]. */
-    private static float[] eighths(SplittableRandom rng, int n, int denominator) {
+    private static float[] fractions(SplittableRandom rng, int n, int denominator) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) f[i] = (rng.nextInt(2 * denominator + 1) - denominator) / (float) denominator;
         return f;
