@@ -463,30 +463,65 @@ final class VectorKernels implements Kernels {
     private static final float GELU_K = 0.044715f;
 
     /**
-     * exp, log, tanh, sigmoid and tanh-GELU on the Vector API's own lanewise functions (SVML
-     * intrinsics on x86); the tail uses the double-precision definitions. Accuracy against the
-     * reference is tested (a few ulp), not bit-exact.
+     * exp, sigmoid and tanh-GELU on {@link #exp(FloatVector)}; log and tanh (not on hot paths) and
+     * the tail on the double-precision definitions, lane by lane. Not the Vector API's own EXP, LOG
+     * or TANH: compiled, those are SVML and, interpreted, Math per lane, and the two differ in the
+     * last bit for about 1% of inputs, so a run's numbers depended on when the JIT had compiled
+     * the loop (a resumed training run differed from an uninterrupted one in the last bit). Accuracy
+     * against the reference is tested (a few ulp), not bit-exact.
      */
     private static void transcendental(UnaryOp op, float[] x, int xo, float[] out, int o, int n) {
-        int bound = S.loopBound(n);
         int i = 0;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector r;
-            switch (op) {
-                case EXP: r = v.lanewise(VectorOperators.EXP); break;
-                case LOG: r = v.lanewise(VectorOperators.LOG); break;
-                case TANH: r = v.lanewise(VectorOperators.TANH); break;
-                case SIGMOID: r = one.div(one.add(v.neg().lanewise(VectorOperators.EXP))); break;
-                default: { // GELU_TANH as x sigmoid(2 inner): no cancellation in 1 + tanh for x < 0
+        if (op == UnaryOp.EXP || op == UnaryOp.SIGMOID || op == UnaryOp.GELU_TANH) {
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                FloatVector r;
+                if (op == UnaryOp.EXP) {
+                    r = exp(v);
+                } else if (op == UnaryOp.SIGMOID) {
+                    r = one.div(one.add(exp(v.neg())));
+                } else { // GELU_TANH as x sigmoid(2 inner): no cancellation in 1 + tanh for x < 0
                     FloatVector inner2 = v.mul(v).mul(v).mul(GELU_K).add(v).mul(-2 * GELU_C);
-                    r = v.div(one.add(inner2.lanewise(VectorOperators.EXP)));
+                    r = v.div(one.add(exp(inner2)));
                 }
+                r.intoArray(out, o + i);
             }
-            r.intoArray(out, o + i);
         }
         for (; i < n; i++) out[o + i] = (float) io.github.grad4j.backend.reference.ReferenceBackend.unary(op, x[xo + i], 0, 0);
+    }
+
+    // e^x as 2^n e^r: n = round(x log2 e), r = x - n ln 2 in two parts (Cody and Waite), e^r by the
+    // classic single-precision minimax polynomial on |r| <= ln2 / 2 (Cephes expf's coefficients).
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    private static final float E5 = 1.9875691500e-4f, E4 = 1.3981999507e-3f, E3 = 8.3334519073e-3f,
+            E2 = 4.1665795894e-2f, E1 = 1.6666665459e-1f, E0 = 5.0000001201e-1f;
+
+    /**
+     * e^x per lane from IEEE additions, multiplications, fused multiply-adds and integer bit
+     * operations only, so compiled and interpreted code give the same bits. x is clamped to
+     * [-104, 89] (beyond, the result is 0 or infinity anyway) and 2^n is applied in two factors, so
+     * that results from 2^-150 (subnormal) up to overflow round once; NaN gives NaN.
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> nan = x.compare(VectorOperators.NE, x);
+        FloatVector xc = x.blend(0f, nan).max(-104f).min(89f);
+        FloatVector shifted = xc.mul(LOG2E).add(ROUND), n = shifted.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(E5, E4);
+        p = p.fma(r, FloatVector.broadcast(S, E3));
+        p = p.fma(r, FloatVector.broadcast(S, E2));
+        p = p.fma(r, FloatVector.broadcast(S, E1));
+        p = p.fma(r, FloatVector.broadcast(S, E0));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        // n as an int without a conversion: ROUND's last mantissa bits hold it
+        IntVector k = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND));
+        IntVector k1 = k.lanewise(VectorOperators.ASHR, 1), k2 = k.sub(k1);
+        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(s1).mul(s2).blend(x, nan);
     }
 
     /**
@@ -608,7 +643,7 @@ final class VectorKernels implements Kernels {
         int i = 0;
         FloatVector acc = FloatVector.zero(S), sh = FloatVector.broadcast(S, shift);
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(sh).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).sub(sh));
             e.intoArray(out, oo + i);
             acc = acc.add(e);
         }
