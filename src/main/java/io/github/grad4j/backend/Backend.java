@@ -262,6 +262,57 @@ public interface Backend {
                 weight, mean, rstd, gradX == null ? null : channelRows(gradX), gradWeight, gradBias);
     }
 
+    /**
+     * conv2d of x [N, C, H, W] with convWeight [O, C, kh, kw] and convBias [O] (may be null),
+     * stride 1 and zero padding (ph, pw), then {@link #batchNormReluPool2x2} of the result into
+     * out, indices [N, O, OH/2, OW/2] and mean, var, rstd [O]: a convolution block whose
+     * convolution costs few multiply-adds per output (the first block of an image network), so
+     * that a backend can recompute the convolution where it is needed instead of writing the
+     * batch's activations (four times the pooled output) and reading them back. All contiguous.
+     * The default convolves into a temporary and calls the two.
+     */
+    default void convBatchNormReluPool2x2(Strided x, Strided convWeight, Strided convBias, int ph, int pw,
+                                          Strided weight, Strided bias, double eps, Strided out, Strided indices,
+                                          Strided mean, Strided var, Strided rstd) {
+        Strided y = convolvedBlockInput(x, convWeight, convBias, ph, pw);
+        batchNormReluPool2x2(y, weight, bias, eps, out, indices, mean, var, rstd);
+    }
+
+    /**
+     * The backward of {@link #convBatchNormReluPool2x2} given g, its output, indices and statistics,
+     * the convolution's output recomputed: gradX [N, C, H, W], gradConvWeight, gradConvBias (the
+     * convolution's), gradWeight and gradBias (batch norm's), each null when not wanted. The
+     * default recomputes the convolution into a temporary and calls
+     * {@link #batchNormReluPool2x2Backward}, {@link #conv2dBackwardInput} and
+     * {@link #conv2dBackwardWeightAndBias}.
+     */
+    default void convBatchNormReluPool2x2Backward(Strided g, Strided out, Strided indices, Strided x, Strided convWeight,
+                                                  Strided convBias, int ph, int pw, Strided weight, Strided mean,
+                                                  Strided rstd, Strided gradX, Strided gradConvWeight,
+                                                  Strided gradConvBias, Strided gradWeight, Strided gradBias) {
+        Strided y = convolvedBlockInput(x, convWeight, convBias, ph, pw);
+        boolean convolution = gradX != null || gradConvWeight != null || gradConvBias != null;
+        Strided gy = convolution ? Strided.contiguous(allocate(y.storage().dtype(), y.numel()), y.shape()) : null;
+        batchNormReluPool2x2Backward(g, out, indices, y, weight, mean, rstd, gy, gradWeight, gradBias);
+        if (gradX != null) conv2dBackwardInput(gy, convWeight, 1, 1, ph, pw, gradX);
+        if (gradConvWeight != null && gradConvBias != null) {
+            conv2dBackwardWeightAndBias(x, gy, 1, 1, ph, pw, gradConvWeight, gradConvBias);
+        } else if (gradConvWeight != null) {
+            conv2dBackwardWeight(x, gy, 1, 1, ph, pw, gradConvWeight);
+        } else if (gradConvBias != null) {
+            channelSums(channelRows(gy), null, gradConvBias);
+        }
+    }
+
+    /** The stride-1 convolution of a {@link #convBatchNormReluPool2x2} block into a new contiguous array. */
+    private Strided convolvedBlockInput(Strided x, Strided convWeight, Strided convBias, int ph, int pw) {
+        int[] xs = x.shape(), ws = convWeight.shape();
+        int[] ys = {xs[0], ws[0], xs[2] + 2 * ph - ws[2] + 1, xs[3] + 2 * pw - ws[3] + 1};
+        Strided y = Strided.contiguous(allocate(x.storage().dtype(), ys[0] * ys[1] * ys[2] * ys[3]), ys);
+        conv2d(x, convWeight, convBias, 1, 1, ph, pw, y);
+        return y;
+    }
+
     /** A contiguous [N, C, H, W] view as [N, C, H*W]. */
     private static Strided channelRows(Strided v) {
         int[] s = v.shape(), shape = {s[0], s[1], s[2] * s[3]};

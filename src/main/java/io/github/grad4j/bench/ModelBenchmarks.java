@@ -193,7 +193,13 @@ public final class ModelBenchmarks {
         };
         Result fused = measure("cpu, fused kernels", cpu, true, setup, warmup, episodes, true, out);
         if (baseline) {
-            if (cpu.winograd()) againstDirectConvolutions(out, cpu, setup, warmup, episodes);
+            if (cpu.winograd()) {
+                interleaved(out, "the same kernels but direct convolutions (no Winograd)", setup, warmup, episodes,
+                        new Arm("Winograd", cpu, Fusion::enabledScope), new Arm("direct", cpu.withDirectConvolutions(), Fusion::enabledScope));
+            }
+            // the first block (one channel in) as one op recomputing its convolution, or as its ops keeping it
+            interleaved(out, "the first block as separate ops (its convolution's output kept)", setup, warmup, episodes,
+                    new Arm("one op", cpu, Fusion::enabledScope), new Arm("separate", cpu, Fusion::withoutConvolutionBlocks));
             Result unfused = measure("cpu, composite ops (Fusion.disabled)", cpu, false, setup, warmup, episodes, false, out);
             ratio(out, fused, unfused);
             Result ref = measure("reference backend (float32 storage)", ReferenceBackend.INSTANCE, false, setup, 0, 1, false, out);
@@ -202,28 +208,36 @@ public final class ModelBenchmarks {
         return 0;
     }
 
+    /** One side of an interleaved comparison: the backend it runs on and the fusion scope it runs in. */
+    private record Arm(String name, Backend backend, Supplier<Fusion.Scope> scope) {
+    }
+
     /**
-     * The workload on this backend and on the same kernels with direct convolutions only, one run
-     * of each in turn (so that a shared host's changing load falls on both alike): both medians, and
-     * the median of the per-pair ratios.
+     * The workload on two arms, one run of each in turn (so that a shared host's changing load falls
+     * on both alike), each with its own workload built and warmed up on its backend in its scope:
+     * both medians, and the median of the per-pair ratios second / first.
      */
-    private static void againstDirectConvolutions(PrintStream out, CpuBackend backend, Supplier<Workload> setup,
-                                                  int warmup, int runs) {
+    private static void interleaved(PrintStream out, String against, Supplier<Workload> setup, int warmup, int runs,
+                                    Arm first, Arm second) {
         if (runs < 1) return;
+        Arm[] arms = {first, second};
         Workload[] w = new Workload[2];
-        CpuBackend[] backends = {backend, backend.withDirectConvolutions()};
         List<List<Measure.Time>> times = List.of(new ArrayList<>(), new ArrayList<>());
         Backend previous = Backends.defaultBackend();
         try {
             for (int i = 0; i < 2; i++) {
-                Backends.setDefault(backends[i]);
-                w[i] = setup.get();
-                for (int j = 0; j < warmup; j++) w[i].run();
+                Backends.setDefault(arms[i].backend());
+                try (Fusion.Scope ignored = arms[i].scope().get()) {
+                    w[i] = setup.get();
+                    for (int j = 0; j < warmup; j++) w[i].run();
+                }
             }
             for (int r = 0; r < runs; r++) {
                 for (int i = 0; i < 2; i++) {
-                    Backends.setDefault(backends[i]);
-                    times.get(i).add(Measure.time(w[i]::run));
+                    Backends.setDefault(arms[i].backend());
+                    try (Fusion.Scope ignored = arms[i].scope().get()) {
+                        times.get(i).add(Measure.time(w[i]::run));
+                    }
                 }
             }
         } finally {
@@ -232,10 +246,10 @@ public final class ModelBenchmarks {
         double[] ratios = new double[runs];
         for (int r = 0; r < runs; r++) ratios[r] = times.get(1).get(r).wall() / times.get(0).get(r).wall();
         java.util.Arrays.sort(ratios);
-        out.printf("  interleaved with the same kernels but direct convolutions (no Winograd), %d runs each:%n", runs);
-        out.printf("    Winograd %.3f s, direct %.3f s (medians); per pair, direct / Winograd: median %.2fx (quartiles %.2f-%.2f)%n",
-                Measure.median(times.get(0)).wall(), Measure.median(times.get(1)).wall(), ratios[runs / 2],
-                ratios[runs / 4], ratios[(3 * runs) / 4]);
+        out.printf("  interleaved with %s, %d runs each:%n", against, runs);
+        out.printf("    %s %.3f s, %s %.3f s (medians); per pair, %s / %s: median %.2fx (quartiles %.2f-%.2f)%n",
+                first.name(), Measure.median(times.get(0)).wall(), second.name(), Measure.median(times.get(1)).wall(),
+                second.name(), first.name(), ratios[runs / 2], ratios[runs / 4], ratios[(3 * runs) / 4]);
     }
 
     // ---------------------------------------------------------------- generate

@@ -31,7 +31,7 @@ final class BenchCommand implements Command {
                 (args, out) -> CpuBenchmarks.run(prepend("gemm", args))));
         m.put("gpt2-step", new Bench("GPT-2 124M training step B=4 T=64 AdamW, fused vs composite, per-op breakdown [--quick --steps --warmup --no-baseline]",
                 io.github.grad4j.bench.ModelBenchmarks::gpt2Step));
-        m.put("conv4", new Bench("Conv-4 ProtoNet episode 5-way 5-shot 15 queries, vs direct convolutions, composite ops, reference [--episodes N --warmup N --no-baseline]",
+        m.put("conv4", new Bench("Conv-4 ProtoNet episode 5-way 5-shot 15 queries, vs direct convolutions, the first block as separate ops, composite ops, reference [--episodes N --warmup N --no-baseline]",
                 io.github.grad4j.bench.ModelBenchmarks::conv4));
         m.put("generate", new Bench("GPT-2 greedy generation with the KV cache, tokens/s [--quick]",
                 io.github.grad4j.bench.ModelBenchmarks::generate));

@@ -80,15 +80,37 @@ public class BatchNorm2d extends Layer {
         return normalize(x, true, true);
     }
 
+    /**
+     * forwardReluMaxPool2x2(conv.forward(x)) through {@link Functional#convBatchNormReluMaxPool2x2}:
+     * the same values and gradients, with the convolution's output recomputed where it is needed
+     * instead of kept ({@link Sequential} uses it for a block whose convolution costs few
+     * multiply-adds per output: {@link Conv2d#recomputedInBlock}).
+     */
+    public Tensor forwardConvolvedReluMaxPool2x2(Conv2d conv, Tensor x) {
+        conv.checkInput(x);
+        if (conv.outChannels() != channels) {
+            throw new IllegalArgumentException(this + ": after " + conv + ", which gives " + conv.outChannels() + " channels");
+        }
+        return normalize(conv, x, true, true);
+    }
+
     private Tensor normalize(Tensor x, boolean relu, boolean pool) {
         if (x.dim() != 4 || x.size(1) != channels) {
             throw new IllegalArgumentException("BatchNorm2d(" + channels + "): input " + Shape.str(x.shape())
                     + " should be [N, " + channels + ", H, W]");
         }
+        return normalize(null, x, relu, pool);
+    }
+
+    /** conv (null: none) then batch norm, then ReLU and pooling as asked; updates num_batches_tracked in training. */
+    private Tensor normalize(Conv2d conv, Tensor x, boolean relu, boolean pool) {
         Tensor runningMean = trackRunningStats ? buffer("running_mean") : null;
         Tensor runningVar = trackRunningStats ? buffer("running_var") : null;
         Tensor weight = affine ? param("weight") : null, bias = affine ? param("bias") : null;
-        Tensor y = pool ? Functional.batchNormReluMaxPool2x2(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
+        Tensor y = conv != null
+                ? Functional.convBatchNormReluMaxPool2x2(x, conv.weight(), conv.bias(), conv.padding(), runningMean, runningVar,
+                        weight, bias, isTraining(), momentum, eps)
+                : pool ? Functional.batchNormReluMaxPool2x2(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
                 : relu ? Functional.batchNormRelu(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps)
                 : Functional.batchNorm(x, runningMean, runningVar, weight, bias, isTraining(), momentum, eps);
         if (isTraining() && trackRunningStats) {

@@ -46,11 +46,49 @@ public class Conv2d extends Layer {
     /** x [N, in, H, W] to [N, out, OH, OW]. */
     @Override
     public Tensor forward(Tensor x) {
+        checkInput(x);
+        return Convolution.conv2d(x, param("weight"), bias(), stride, padding);
+    }
+
+    /**
+     * The most multiply-adds per output (input channels times kernel area) for which a
+     * {@link Sequential} runs this convolution with the batch norm, ReLU and 2x2 max pooling after
+     * it as one op ({@link BatchNorm2d#forwardConvolvedReluMaxPool2x2}), which recomputes the
+     * convolution instead of keeping its output: 9 (one grey channel, 3x3), where the cpu backend
+     * measured the first Conv-4 block's forward 1.45x and backward 1.15x faster that way, and the
+     * whole episode 1.1-1.16x (docs/performance.md). With three channels (27) the recomputation
+     * cost more than the memory traffic it saves (1.7x and 3x slower).
+     */
+    static final int RECOMPUTED_WINDOW_MAX = 9;
+
+    /** Whether a block starting with this convolution recomputes it (see {@link #RECOMPUTED_WINDOW_MAX}): stride 1 and a small window. */
+    boolean recomputedInBlock() {
+        return stride == 1 && inChannels * kernel * kernel <= RECOMPUTED_WINDOW_MAX;
+    }
+
+    void checkInput(Tensor x) {
         if (x.dim() != 4 || x.size(1) != inChannels) {
             throw new IllegalArgumentException(this + ": input " + Shape.str(x.shape()) + " should be [N, " + inChannels
                     + ", H, W]");
         }
-        return Convolution.conv2d(x, param("weight"), hasBias() ? param("bias") : null, stride, padding);
+    }
+
+    int outChannels() {
+        return outChannels;
+    }
+
+    int padding() {
+        return padding;
+    }
+
+    /** The "weight" parameter as this call sees it (an adapted weight inside functionalCall). */
+    Tensor weight() {
+        return param("weight");
+    }
+
+    /** The "bias" parameter as this call sees it, or null without a bias. */
+    Tensor bias() {
+        return hasBias() ? param("bias") : null;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.grad4j.nn;
 
+import io.github.grad4j.ops.Fusion;
 import io.github.grad4j.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -36,14 +37,20 @@ public class Sequential extends Layer {
      * Applies the layers in order. A {@link BatchNorm2d} directly followed by a {@link ReLU} runs as
      * one step ({@link BatchNorm2d#forwardRelu}), and with a 2x2 {@link MaxPool2d} after those as
      * one step too ({@link BatchNorm2d#forwardReluMaxPool2x2}): the same values and gradients
-     * without full-size arrays between them.
+     * without full-size arrays between them. When a {@link Conv2d} with few multiply-adds per output
+     * ({@link Conv2d#recomputedInBlock}) comes before those three, the four are one step
+     * ({@link BatchNorm2d#forwardConvolvedReluMaxPool2x2}), the convolution recomputed instead of kept.
      */
     @Override
     public Tensor forward(Tensor x) {
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            if (l instanceof BatchNorm2d bn && isA(i + 1, ReLU.class)) {
-                if (isA(i + 2, MaxPool2d.class) && ((MaxPool2d) layers.get(i + 2)).isTwoByTwo()) {
+            if (isA(i, Conv2d.class) && ((Conv2d) l).recomputedInBlock() && Fusion.convolutionBlocks() && isA(i + 1, BatchNorm2d.class)
+                    && isA(i + 2, ReLU.class) && isTwoByTwoPool(i + 3)) {
+                x = ((BatchNorm2d) layers.get(i + 1)).forwardConvolvedReluMaxPool2x2((Conv2d) l, x);
+                i += 3;
+            } else if (l instanceof BatchNorm2d bn && isA(i + 1, ReLU.class)) {
+                if (isTwoByTwoPool(i + 2)) {
                     x = bn.forwardReluMaxPool2x2(x);
                     i += 2;
                 } else {
@@ -55,6 +62,10 @@ public class Sequential extends Layer {
             }
         }
         return x;
+    }
+
+    private boolean isTwoByTwoPool(int i) {
+        return isA(i, MaxPool2d.class) && ((MaxPool2d) layers.get(i)).isTwoByTwo();
     }
 
     /** Whether layer i exists and is exactly of that class (a subclass may behave differently). */

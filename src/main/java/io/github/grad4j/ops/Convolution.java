@@ -49,24 +49,30 @@ public final class Convolution {
      * square stride and zero padding, plus an optional bias [O].
      */
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
-        requireRank("conv2d", "x", x, 4);
-        requireRank("conv2d", "weight", weight, 4);
+        int[] outShape = outputShape("conv2d", x, weight, bias, stride, padding);
         int[] xs = x.shape(), ws = weight.shape();
-        if (xs[1] != ws[1]) {
-            throw new IllegalArgumentException("conv2d: input " + Shape.str(xs) + " has " + xs[1]
-                    + " channels but weight " + Shape.str(ws) + " expects " + ws[1]);
-        }
-        if (bias != null && (bias.dim() != 1 || bias.size(0) != ws[0])) {
-            throw new IllegalArgumentException("conv2d: bias " + Shape.str(bias.shape()) + " should be [" + ws[0] + "]");
-        }
-        int oh = outSize("conv2d", xs[2], ws[2], stride, padding);
-        int ow = outSize("conv2d", xs[3], ws[3], stride, padding);
-        if (Fusion.enabled()) return convolve(x, weight, bias, new int[]{xs[0], ws[0], oh, ow}, stride, padding);
+        int oh = outShape[2], ow = outShape[3];
+        if (Fusion.enabled()) return convolve(x, weight, bias, outShape, stride, padding);
         Tensor cols = im2col(x, ws[2], ws[3], stride, padding);             // [N, C*kh*kw, L]
         Tensor w2 = Views.reshape(weight, ws[0], ws[1] * ws[2] * ws[3]);    // [O, C*kh*kw]
         Tensor y = Views.reshape(LinearAlgebra.matmul(w2, cols), xs[0], ws[0], oh, ow);
         if (bias != null) y = Pointwise.add(y, Views.reshape(bias, 1, ws[0], 1, 1));
         return y;
+    }
+
+    /** conv2d's output shape [N, O, OH, OW], after checking the arguments (errors name {@code op} and the shapes). */
+    static int[] outputShape(String op, Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        requireRank(op, "x", x, 4);
+        requireRank(op, "weight", weight, 4);
+        int[] xs = x.shape(), ws = weight.shape();
+        if (xs[1] != ws[1]) {
+            throw new IllegalArgumentException(op + ": input " + Shape.str(xs) + " has " + xs[1]
+                    + " channels but weight " + Shape.str(ws) + " expects " + ws[1]);
+        }
+        if (bias != null && (bias.dim() != 1 || bias.size(0) != ws[0])) {
+            throw new IllegalArgumentException(op + ": bias " + Shape.str(bias.shape()) + " should be [" + ws[0] + "]");
+        }
+        return new int[]{xs[0], ws[0], outSize(op, xs[2], ws[2], stride, padding), outSize(op, xs[3], ws[3], stride, padding)};
     }
 
     // The convolution as one op with two backward ops. Each of the three is linear in each of its

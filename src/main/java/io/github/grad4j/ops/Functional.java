@@ -411,7 +411,7 @@ public final class Functional {
                                                  Tensor runningMean, Tensor runningVar, Tensor mean, Tensor var, Tensor rstd,
                                                  double momentum, double eps) {
         int[] s = x.shape();
-        int n = s[0], c = s[1], planes = n * c, oh = s[2] / 2, ow = s[3] / 2;
+        int n = s[0], c = s[1], oh = s[2] / 2, ow = s[3] / 2;
         int[] pooledShape = {n, c, oh, ow};
         Tensor out = empty(x.backend(), x.dtype(), pooledShape);
         Tensor idx = empty(x.backend(), DType.INT32, pooledShape);
@@ -430,10 +430,93 @@ public final class Functional {
                         gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
                 return new Tensor[]{gx, gw, gb};
             }
-            // createGraph: ReLU's rule at the maxima, max pooling's scatter, batch norm's differentiable backward
-            Tensor masked = Views.reshape(Pointwise.reluBackward(g, pooled), planes, oh * ow);
-            Tensor full = Indexing.scatterAddIntoZeros(new int[]{planes, s[2] * s[3]}, 1, Views.reshape(idx, planes, oh * ow), masked);
-            return batchNormGraphBackward(Views.reshape(full, s), x, weight, bias, eps);
+            return poolGraphBackward(g, pooled, idx, x, weight, bias, eps);
+        });
+    }
+
+    /**
+     * createGraph's backward of batchNormReluMaxPool2x2 at x [N, C, H, W] given its pooled output
+     * and positions: ReLU's rule at the maxima, max pooling's scatter, batch norm's differentiable
+     * backward; [gradX, gradWeight, gradBias].
+     */
+    private static Tensor[] poolGraphBackward(Tensor g, Tensor pooled, Tensor idx, Tensor x, Tensor weight, Tensor bias,
+                                              double eps) {
+        int[] s = x.shape();
+        int planes = s[0] * s[1], pooledSize = pooled.size(2) * pooled.size(3);
+        Tensor masked = Views.reshape(Pointwise.reluBackward(g, pooled), planes, pooledSize);
+        Tensor full = Indexing.scatterAddIntoZeros(new int[]{planes, s[2] * s[3]}, 1, Views.reshape(idx, planes, pooledSize), masked);
+        return batchNormGraphBackward(Views.reshape(full, s), x, weight, bias, eps);
+    }
+
+    /**
+     * maxPool2d(relu(batchNorm(conv2d(x, convWeight, convBias, 1, padding))), 2, 2, 0): a whole
+     * Conv-4 block. With batch statistics (training, or no running statistics) and fusion on, it is
+     * one op ({@link io.github.grad4j.backend.Backend#convBatchNormReluPool2x2}) that keeps only the
+     * pooled output and positions: the convolution's output is recomputed where the backward needs
+     * it. That pays when each output costs few multiply-adds (few input channels: the first block of
+     * an image network; {@code nn.Conv2d} decides when a Sequential uses it), so that writing and
+     * reading back the full-size activations costs more than computing them again. The same values
+     * and gradients as the ops in turn, which run otherwise; with createGraph the backward is built
+     * from differentiable ops on the recomputed convolution (MAML differentiates the block twice).
+     */
+    public static Tensor convBatchNormReluMaxPool2x2(Tensor x, Tensor convWeight, Tensor convBias, int padding,
+                                                    Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                                    boolean training, double momentum, double eps) {
+        String op = "convBatchNormReluMaxPool2x2";
+        int[] ys = Convolution.outputShape(op, x, convWeight, convBias, 1, padding);
+        int o = ys[1];
+        boolean batchStatistics = training || runningMean == null;
+        if (!(Fusion.enabled() && batchStatistics && x.dtype().isFloatingPoint() && ys[2] >= 2 && ys[3] >= 2
+                && (long) ys[0] * ys[2] * ys[3] > 1 && Arrays.stream(ys).allMatch(d -> d > 0)
+                && (weight == null || Arrays.equals(weight.shape(), new int[]{o}))
+                && (bias == null || Arrays.equals(bias.shape(), new int[]{o})))) {
+            return batchNormReluMaxPool2x2(Convolution.conv2d(x, convWeight, convBias, 1, padding), runningMean, runningVar,
+                    weight, bias, training, momentum, eps);
+        }
+        var backend = convBias == null ? backendOf(op, x, convWeight) : backendOf(op, x, convWeight, convBias);
+        DType dtype = sameFloat(op, x, convWeight);
+        if (convBias != null) sameFloat(op, x, convBias);
+        Tensor xc = Views.contiguous(x.detach()), cwc = Views.contiguous(convWeight.detach());
+        Tensor cbc = convBias == null ? null : Views.contiguous(convBias.detach());
+        Tensor wc = weight == null ? null : Views.contiguous(weight.detach());
+        Tensor bc = bias == null ? null : Views.contiguous(bias.detach());
+        int[] pooledShape = {ys[0], o, ys[2] / 2, ys[3] / 2};
+        Tensor out = empty(backend, dtype, pooledShape);
+        Tensor idx = empty(backend, DType.INT32, pooledShape);
+        Tensor mean = empty(backend, dtype, new int[]{o}), var = empty(backend, dtype, new int[]{o});
+        Tensor rstd = empty(backend, dtype, new int[]{o});
+        backend.convBatchNormReluPool2x2(xc.view(), cwc.view(), cbc == null ? null : cbc.view(), padding, padding,
+                wc == null ? null : flat1(wc), bc == null ? null : flat1(bc), eps, out.view(), idx.view(),
+                flat1(mean), flat1(var), flat1(rstd));
+        if (training && runningMean != null) {
+            updateRunningStatistics(runningMean, runningVar, mean, var, (long) ys[0] * ys[2] * ys[3], momentum);
+        }
+        Tensor pooled = out.detach();
+        int[] xShape = x.shape(), wShape = convWeight.shape();
+        return record(out, op, new Tensor[]{x, convWeight, convBias, weight, bias}, g -> {
+            if (!GradMode.isEnabled()) {
+                Tensor gc = Views.contiguous(g);
+                Tensor gx = wants(x) ? empty(backend, dtype, xShape) : null;
+                Tensor gcw = wants(convWeight) ? empty(backend, dtype, wShape) : null;
+                Tensor gcb = convBias != null && wants(convBias) ? empty(backend, dtype, new int[]{o}) : null;
+                Tensor gw = weight != null && wants(weight) ? empty(backend, dtype, new int[]{o}) : null;
+                Tensor gb = bias != null && wants(bias) ? empty(backend, dtype, new int[]{o}) : null;
+                backend.convBatchNormReluPool2x2Backward(gc.view(), pooled.view(), idx.view(), xc.view(), cwc.view(),
+                        cbc == null ? null : cbc.view(), padding, padding, wc == null ? null : flat1(wc), flat1(mean),
+                        flat1(rstd), gx == null ? null : gx.view(), gcw == null ? null : gcw.view(),
+                        gcb == null ? null : flat1(gcb), gw == null ? null : flat1(gw), gb == null ? null : flat1(gb));
+                return new Tensor[]{gx, gcw, gcb, gw, gb};
+            }
+            // createGraph: the convolution recomputed as a differentiable op, the block's rules on it
+            Tensor y = Convolution.convolve(x, convWeight, convBias, ys, 1, padding);
+            Tensor[] norm = poolGraphBackward(g, pooled, idx, y, weight, bias, eps);
+            Tensor gy = norm[0];
+            boolean convolution = gy != null;
+            return new Tensor[]{
+                    convolution && wants(x) ? Convolution.convolveBackwardInput(gy, convWeight, xShape, 1, padding) : null,
+                    convolution && wants(convWeight) ? Convolution.convolveBackwardWeight(x, gy, wShape, 1, padding) : null,
+                    convolution && convBias != null && wants(convBias) ? ChannelOps.channelSums(gy, null) : null,
+                    norm[1], norm[2]};
         });
     }
 

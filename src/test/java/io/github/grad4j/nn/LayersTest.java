@@ -85,6 +85,58 @@ class LayersTest {
         }
     }
 
+    /**
+     * Sequential runs a one-channel 3x3 Conv2d followed by BatchNorm2d, ReLU and a 2x2 max pooling
+     * as one step (the convolution recomputed, not kept; the profile shows the block's kernel) and
+     * a three-channel one as separate steps: the same output, input gradient, batch norm gradients
+     * and running statistics bit for bit as the layers one by one, and the convolution's gradients
+     * to rounding (summed image by image), on the cpu backend in float32, training and evaluating.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
+    void sequentialConvolutionBlockMatchesTheLayersOneByOne(int inChannels) {
+        for (boolean training : new boolean[]{true, false}) {
+            double[][][] results = new double[2][][];
+            List<String> kernels = null;
+            for (int pass = 0; pass < 2; pass++)
+            try (io.github.grad4j.tensor.Backends.Scope ignored = io.github.grad4j.tensor.Backends.keepDefault()) {
+                io.github.grad4j.tensor.Backends.setDefault(io.github.grad4j.backend.cpu.CpuBackend.create());
+                Rng rng = new Rng(23);
+                Conv2d conv = new Conv2d(inChannels, 5, 3, 1, 1, true, rng, DType.FLOAT32);
+                BatchNorm2d bn = new BatchNorm2d(5, 1e-5, 0.1, true, true, DType.FLOAT32);
+                ReLU relu = new ReLU();
+                MaxPool2d maxPool = new MaxPool2d(2);
+                Sequential seq = new Sequential(conv, bn, relu, maxPool);
+                seq.train(true);
+                try (GradMode.Scope noGrad = GradMode.noGrad()) {
+                    seq.forward(Tensor.randn(new Rng(7), 2, DType.FLOAT32, 4, inChannels, 9, 8).add(0.5));
+                }
+                seq.train(training);
+                Tensor x = Tensor.randn(rng, 1, DType.FLOAT32, 6, inChannels, 9, 8).requiresGrad(true);
+                Tensor y;
+                io.github.grad4j.backend.Profiler.enable();
+                try {
+                    y = pass == 0 ? seq.forward(x) : maxPool.forward(relu.forward(bn.forward(conv.forward(x))));
+                } finally {
+                    io.github.grad4j.backend.Profiler.disable();
+                }
+                if (pass == 0) kernels = io.github.grad4j.backend.Profiler.totals().stream().map(e -> e.name()).toList();
+                Tensor w = Tensor.randn(new Rng(5), 1, DType.FLOAT32, y.shape()).to(y.backend());
+                Tensor[] g = Autograd.grad(new Tensor[]{y}, new Tensor[]{x, param(bn, "weight"), param(bn, "bias"),
+                        param(conv, "weight"), param(conv, "bias")}, new Tensor[]{w}, false, false, true);
+                results[pass] = new double[][]{values(y), values(g[0]), values(g[1]), values(g[2]),
+                        values(bn.buffer("running_mean")), values(bn.buffer("running_var")), values(g[3]), values(g[4])};
+            }
+            boolean block = training && inChannels == 1;
+            assertEquals(block, kernels.contains("convBatchNormReluPool2x2 " + inChannels + ">5 9x8"),
+                    "training=" + training + ": the block kernel ran, of " + kernels);
+            for (int i = 0; i < results[0].length; i++) {
+                double tolerance = i >= 6 && block ? 1e-5 * (1 + java.util.Arrays.stream(results[1][i]).map(Math::abs).max().orElse(0)) : 0;
+                assertArrayEquals(results[1][i], results[0][i], tolerance, "training=" + training + ", result " + i);
+            }
+        }
+    }
+
     @Test
     void linearWithoutBiasHasOnlyWeight() {
         Linear lin = new Linear(4, 3, false, new Rng(2), DType.FLOAT32);

@@ -132,6 +132,32 @@ class FunctionalGradProperties {
                 true, 0.1, 1e-5));
     }
 
+    /**
+     * A whole convolution block as one op (convolution, batch norm with batch statistics, ReLU, 2x2
+     * max pooling; the backward recomputes the convolution): gradients and gradients of gradients
+     * with respect to the image, the convolution's weight and both batch norm parameters, over
+     * kernels 1-3, padding 0-2 and odd sizes (the last row or column not pooled). The convolution's
+     * bias is a constant here: batch norm removes it, so its gradient is 0 and float32 gives only
+     * rounding noise (FusedOpsTest gradchecks it in float64 and compares it with the ops in turn).
+     */
+    @Property(tries = 30)
+    void convBatchNormReluMaxPool2x2(@ForAll("noRepeats") Layout lx, @ForAll boolean withBias, @ForAll boolean affine, @ForAll long seed) {
+        Rng r = new Rng(seed);
+        int n = 1 + r.nextInt(3), k = 1 + r.nextInt(3), pad = r.nextInt(3), cout = 1 + r.nextInt(3);
+        // a 1x1 kernel over one channel is only a scale, which batch norm removes: its gradient would be rounding noise
+        int cin = k == 1 ? 2 : 1 + r.nextInt(2);
+        int h = Math.max(2 + k - 1 - 2 * pad, 2 + r.nextInt(4)), w = Math.max(2 + k - 1 - 2 * pad, 2 + r.nextInt(4));
+        double[] bias = Values.normal().sample(r, cout);
+        OpCase c = OpCase.of("convBatchNormReluMaxPool2x2 x[" + n + "," + cin + "," + h + "," + w + "] k" + k + " out " + cout
+                        + " pad " + pad + " bias " + withBias + " affine " + affine, seed)
+                .input(new int[]{n, cin, h, w}, lx, Values.normal())
+                .input(new int[]{cout, cin, k, k}, Values.normal());
+        if (affine) c.input(new int[]{cout}, Values.normal()).input(new int[]{cout}, Values.normal());
+        c.verifyTwice(x -> Functional.convBatchNormReluMaxPool2x2(x[0], x[1],
+                withBias ? Tensor.of(bias, x[0].dtype(), cout).to(x[0].backend()) : null, pad, null, null,
+                affine ? x[2] : null, affine ? x[3] : null, true, 0.1, 1e-5));
+    }
+
     private static int[] activationShape(Rng r) {
         int n = 1 + r.nextInt(3), ch = dim(r);
         return switch (r.nextInt(3)) {

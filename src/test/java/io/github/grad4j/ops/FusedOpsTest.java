@@ -71,6 +71,121 @@ class FusedOpsTest {
                 randn(rng, DType.FLOAT64, REF, 3, 2, 2, 3), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
         grads("batchNormReluMaxPool2x2", x -> Functional.batchNormReluMaxPool2x2(x[0], null, null, x[1], x[2], true, 0.1, 1e-5),
                 randn(rng, DType.FLOAT64, REF, 3, 2, 4, 5), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
+        grads("convBatchNormReluMaxPool2x2", x -> Functional.convBatchNormReluMaxPool2x2(x[0], x[1], x[2], 1, null, null,
+                        x[3], x[4], true, 0.1, 1e-5),
+                randn(rng, DType.FLOAT64, REF, 3, 1, 4, 5), randn(rng, DType.FLOAT64, REF, 2, 1, 3, 3),
+                randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2), randn(rng, DType.FLOAT64, REF, 2));
+    }
+
+    /**
+     * A convolution block as one op (the convolution recomputed, not kept) against conv2d and
+     * batchNormReluMaxPool2x2 in turn, FLOAT32 on the cpu backend (vector and scalar kernels, one and
+     * three threads) and on the reference: the pooled values, the input gradient and batch norm's
+     * gradients are the same bits (the same products and sums in the same order); the
+     * convolution's weight and bias gradients are summed image by image instead of in chunks of
+     * images, so they agree to rounding (bit for bit on the reference, whose block runs the two
+     * ops). Shapes: the first Conv-4 block, odd sizes (last row and column not pooled), 3 input
+     * channels, a 1x1 kernel (over two channels: over one, batch norm cancels the weight and its gradient is rounding), padding 2, outputs narrower than the vector width, and one image
+     * (fewer images than threads: the composite default).
+     */
+    @Test
+    void convolutionBlockMatchesTheOpsInTurn() {
+        Rng rng = new Rng(21);
+        DType f = DType.FLOAT32;
+        // N, C, H, W, O, k, padding
+        int[][] shapes = {{4, 1, 28, 28, 64, 3, 1}, {3, 1, 7, 7, 4, 3, 1}, {5, 2, 5, 3, 3, 3, 1}, {3, 3, 9, 11, 5, 3, 2},
+                {6, 2, 16, 16, 16, 1, 0}, {2, 1, 2, 2, 1, 3, 1}, {1, 1, 6, 6, 3, 3, 1}, {7, 1, 13, 13, 17, 3, 1}};
+        for (Backend backend : new Backend[]{CPU, CpuBackend.create(1, true), CpuBackend.create(3, false), REF}) {
+            for (int[] t : shapes) {
+                for (boolean parameters : new boolean[]{true, false}) {
+                    int o = t[4], pad = t[6];
+                    String what = "convBatchNormReluMaxPool2x2 " + java.util.Arrays.toString(t) + " biases and affine="
+                            + parameters + " on " + backend.name();
+                    Tensor[] in = parameters
+                            ? new Tensor[]{randn(rng, f, backend, t[0], t[1], t[2], t[3]), randn(rng, f, backend, o, t[1], t[5], t[5]),
+                            randn(rng, f, backend, o), randn(rng, f, backend, o), randn(rng, f, backend, o)}
+                            : new Tensor[]{randn(rng, f, backend, t[0], t[1], t[2], t[3]), randn(rng, f, backend, o, t[1], t[5], t[5])};
+                    Function<Tensor[], Tensor> block = x -> Functional.convBatchNormReluMaxPool2x2(x[0], x[1],
+                            parameters ? x[2] : null, pad, null, null, parameters ? x[3] : null, parameters ? x[4] : null,
+                            true, 0.1, 1e-5);
+                    Function<Tensor[], Tensor> inTurn = x -> Functional.batchNormReluMaxPool2x2(
+                            Convolution.conv2d(x[0], x[1], parameters ? x[2] : null, 1, pad), null, null,
+                            parameters ? x[3] : null, parameters ? x[4] : null, true, 0.1, 1e-5);
+                    Tensor[] fusedResult = valueAndGrads(block, in), composedResult = valueAndGrads(inTurn, in);
+                    for (int i = 0; i < fusedResult.length; i++) {
+                        double[] expected = composedResult[i].toDoubleArray(), actual = fusedResult[i].toDoubleArray();
+                        boolean convolutionParameter = i == 2 || i == 3;
+                        if (convolutionParameter && backend != REF) {
+                            double scale = java.util.Arrays.stream(expected).map(Math::abs).max().orElse(0);
+                            assertArrayEquals(expected, actual, 1e-5 * (1 + scale), what + " result " + i);
+                        } else {
+                            assertArrayEquals(expected, actual, 0.0, what + " result " + i);
+                        }
+                    }
+                    // against the composite ops (float32 rounding apart); the convolution's bias is a
+                    // constant here: batch norm removes it, so its gradient is 0 up to rounding noise
+                    Tensor convBias = parameters ? in[2] : null;
+                    Tensor[] rest = parameters ? new Tensor[]{in[0], in[1], in[3], in[4]} : in;
+                    fusedMatchesComposite(what, x -> Functional.convBatchNormReluMaxPool2x2(x[0], x[1], convBias, pad, null, null,
+                            parameters ? x[2] : null, parameters ? x[3] : null, true, 0.1, 1e-5), 2e-4, rest);
+                }
+            }
+        }
+    }
+
+    /** The block's results do not depend on the number of threads, bit for bit. */
+    @Test
+    void convolutionBlockIsTheSameForAnyThreadCount() {
+        Rng rng = new Rng(22);
+        Tensor[] in = {randn(rng, DType.FLOAT32, REF, 9, 1, 12, 12), randn(rng, DType.FLOAT32, REF, 6, 1, 3, 3),
+                randn(rng, DType.FLOAT32, REF, 6), randn(rng, DType.FLOAT32, REF, 6), randn(rng, DType.FLOAT32, REF, 6)};
+        double[][] first = null;
+        for (int threads : new int[]{1, 2, 3, 5}) {
+            CpuBackend cpu = CpuBackend.create(threads, true);
+            Tensor[] on = new Tensor[in.length];
+            for (int i = 0; i < in.length; i++) on[i] = in[i].to(cpu);
+            Tensor[] r = valueAndGrads(x -> Functional.convBatchNormReluMaxPool2x2(x[0], x[1], x[2], 1, null, null, x[3], x[4],
+                    true, 0.1, 1e-5), on);
+            double[][] values = new double[r.length][];
+            for (int i = 0; i < r.length; i++) values[i] = r[i].toDoubleArray();
+            if (first == null) first = values;
+            for (int i = 0; i < r.length; i++) assertArrayEquals(first[i], values[i], 0.0, "result " + i + " with " + threads + " threads");
+        }
+    }
+
+    /**
+     * The block's running statistics and its createGraph backward (second and third derivatives,
+     * as MAML takes them) against the ops in turn, FLOAT64 on the cpu backend.
+     */
+    @Test
+    void convolutionBlockStatisticsAndHigherDerivativesMatchTheOpsInTurn() {
+        Rng rng = new Rng(23);
+        Tensor x0 = randn(rng, DType.FLOAT64, CPU, 4, 1, 6, 7), w0 = randn(rng, DType.FLOAT64, CPU, 3, 1, 3, 3);
+        Tensor cb0 = randn(rng, DType.FLOAT64, CPU, 3), g0 = randn(rng, DType.FLOAT64, CPU, 3), b0 = randn(rng, DType.FLOAT64, CPU, 3);
+        double[][] out = new double[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            Tensor x = Views.clone(x0).requiresGrad(true), w = Views.clone(w0).requiresGrad(true);
+            Tensor cb = Views.clone(cb0).requiresGrad(true), gamma = Views.clone(g0).requiresGrad(true);
+            Tensor beta = Views.clone(b0).requiresGrad(true);
+            Tensor runningMean = Tensor.zeros(DType.FLOAT64, 3).to(CPU), runningVar = Tensor.ones(DType.FLOAT64, 3).to(CPU);
+            Tensor y = pass == 0
+                    ? Functional.convBatchNormReluMaxPool2x2(x, w, cb, 1, runningMean, runningVar, gamma, beta, true, 0.1, 1e-5)
+                    : Functional.batchNormReluMaxPool2x2(Convolution.conv2d(x, w, cb, 1, 1), runningMean, runningVar, gamma, beta,
+                    true, 0.1, 1e-5);
+            Tensor loss = Reductions.sum(Pointwise.mul(Pointwise.tanh(y), y), false);
+            Tensor[] g1 = Autograd.grad(new Tensor[]{loss}, new Tensor[]{x, w, gamma}, null, true, true, false);
+            Tensor s2 = Pointwise.add(Reductions.sum(Pointwise.mul(g1[0], g1[0]), false),
+                    Reductions.sum(Pointwise.mul(g1[1], Pointwise.tanh(g1[1])), false));
+            Tensor[] g2 = Autograd.grad(new Tensor[]{s2}, new Tensor[]{x, w, cb, gamma, beta}, null, true, true, true);
+            Tensor s3 = Reductions.sum(Pointwise.mul(g2[1], Pointwise.tanh(w)), false);
+            Tensor[] g3 = Autograd.grad(new Tensor[]{s3}, new Tensor[]{x, w}, null, false, false, true);
+            java.util.stream.DoubleStream all = java.util.stream.DoubleStream.of();
+            for (Tensor t : new Tensor[]{y, runningMean, runningVar, g1[2], g2[0], g2[1], g2[3], g3[0], g3[1]}) {
+                all = java.util.stream.DoubleStream.concat(all, java.util.Arrays.stream(t.toDoubleArray()));
+            }
+            out[pass] = all.toArray();
+        }
+        assertArrayEquals(out[1], out[0], 1e-9);
     }
 
     /** f's value and its gradients for the inputs, weighted by a fixed random output gradient. */

@@ -88,15 +88,7 @@ final class ConvKernels {
             int n0 = gi * group, count = Math.min(group, n - n0), width = count * l;
             float[] cols = unfoldGroup(x, xOff, s, sh, sw, ph, pw, n0, count);
             if (count == 1) {
-                int at = oOff + n0 * o * l;
-                gemm.multiply(w, wOff, k, 1, cols, 0, l, 1, out, at, l, 1, k, 0, o, 0, l);
-                if (bias != null) {
-                    // the image's output is still in cache: one more pass here instead of one over the batch
-                    for (int r = 0; r < o; r++) {
-                        float b = bias[bOff + r];
-                        for (int i = at + r * l, end = i + l; i < end; i++) out[i] += b;
-                    }
-                }
+                multiplyImage(cols, w, wOff, bias, bOff, s, out, oOff + n0 * o * l);
                 return;
             }
             float[] product = buffer(outputs, o * width);
@@ -109,6 +101,27 @@ final class ConvKernels {
                 }
             }
         });
+    }
+
+    /**
+     * One image's output [O, L] at dst[dOff ..] from its columns [K, L] (at 0 of cols): weight
+     * times the columns, then the bias added while the output is in cache (one more pass here
+     * instead of one over the batch). What {@link #forward} does for an image it takes alone, and
+     * {@link ConvolutionBlock} to recompute an image's output.
+     */
+    void multiplyImage(float[] cols, float[] w, int wOff, float[] bias, int bOff, ConvShape s, float[] dst, int dOff) {
+        int k = s.k(), l = s.l(), o = s.o();
+        gemm.multiply(w, wOff, k, 1, cols, 0, l, 1, dst, dOff, l, 1, k, 0, o, 0, l);
+        if (bias == null) return;
+        for (int r = 0; r < o; r++) {
+            float b = bias[bOff + r];
+            for (int i = dOff + r * l, end = i + l; i < end; i++) dst[i] += b;
+        }
+    }
+
+    /** Image i's columns [K, L] in the per-thread buffer (at 0). */
+    float[] unfoldImage(float[] x, int xOff, ConvShape s, int sh, int sw, int ph, int pw, int i) {
+        return unfoldGroup(x, xOff, s, sh, sw, ph, pw, i, 1);
     }
 
     /** gradX [N, C, H, W] = each image's columns weight^T g folded back (overwritten). */
@@ -135,6 +148,19 @@ final class ConvKernels {
         });
     }
 
+    /**
+     * One image's input gradient [C, H, W] at gradX[xAt ..] (overwritten) from its incoming
+     * gradient [O, L] at g[gAt ..]: weight^T g into the per-thread columns, folded back, as
+     * {@link #backwardInput} does for an image it takes alone.
+     */
+    void backwardInputImage(float[] g, int gAt, float[] w, int wOff, ConvShape s, int sh, int sw, int ph, int pw,
+                            float[] gradX, int xAt) {
+        int k = s.k(), l = s.l();
+        float[] cols = buffer(columns, k * l);
+        gemm.multiply(w, wOff, 1, k, g, gAt, l, 1, cols, 0, l, 1, s.o(), 0, k, 0, l);
+        fold(cols, 0, l, s, sh, sw, ph, pw, gradX, xAt);
+    }
+
     /** gradW [O, K] = sum over images of g [O, L] times the image's columns transposed (overwritten). */
     void backwardWeight(float[] x, int xOff, float[] g, int gOff, float[] gradW, int wOff, ConvShape s,
                         int sh, int sw, int ph, int pw) {
@@ -158,9 +184,6 @@ final class ConvKernels {
         BiasSums biasSums = gradB == null ? null : new BiasSums(chunks, o, l);
         float[] partial = chunks == 1 ? gradW : new float[chunks * size];
         int partialOff = chunks == 1 ? wOff : 0;
-        // The product's padded tiles: [O, K] as M x N, or its transpose cols g^T [K, O] (better when
-        // K is narrow, e.g. the first layer of an image network: K = 9).
-        boolean transposed = padded(k, gemm.mr()) * (long) padded(o, gemm.nr()) < padded(o, gemm.mr()) * (long) padded(k, gemm.nr());
         parallel.forEach(chunks, chunk -> {
             int from = (int) ((long) groups * chunk / chunks), to = (int) ((long) groups * (chunk + 1) / chunks);
             int at = partialOff + chunk * size;
@@ -173,36 +196,44 @@ final class ConvKernels {
                 if (biasSums != null) {
                     for (int j = 0; j < count; j++) biasSums.add(kernels, chunk, g, gOff + (n0 + j) * o * l);
                 }
-                boolean accumulate = gi > from;
-                if (k <= DOT_K) {
-                    // a handful of long dot products (first layer: K = 9, L = 784): packing the
-                    // incoming gradient for a GEMM would cost more than the products themselves
-                    for (int r = 0; r < o; r++) {
-                        int i = 0;
-                        for (; i + 4 <= k; i += 4) {
-                            // four columns' rows against one row of g, read once
-                            kernels.dots4(in, inAt + r * width, cols, i * width, width, width, d, 0);
-                            for (int j = 0; j < 4; j++) {
-                                partial[at + r * k + i + j] = accumulate ? partial[at + r * k + i + j] + d[j] : d[j];
-                            }
-                        }
-                        for (; i < k; i++) {
-                            float dot = kernels.dot(in, inAt + r * width, cols, i * width, width);
-                            partial[at + r * k + i] = accumulate ? partial[at + r * k + i] + dot : dot;
-                        }
-                    }
-                } else if (transposed) {
-                    // C^T [K, O] = cols [K, G*L] g^T [G*L, O]; C^T's element (i, j) is gradW[j*K + i]
-                    gemm.multiply(cols, 0, width, 1, in, inAt, 1, width, partial, at, 1, k, width, 0, k, 0, o, accumulate);
-                } else {
-                    // C [O, K] = g [O, G*L] cols^T [G*L, K]
-                    gemm.multiply(in, inAt, width, 1, cols, 0, 1, width, partial, at, k, 1, width, 0, o, 0, k, accumulate);
-                }
+                weightProduct(in, inAt, cols, width, o, k, partial, at, gi > from, d);
             }
         });
         if (biasSums != null) biasSums.total(gradB, bOff);
         if (chunks == 1) return;
         sumChunks(kernels, parallel, partial, chunks, size, size, gradW, wOff);
+    }
+
+    /**
+     * c [O, K] at cOff (= or += when accumulate) = in [O, width] at inAt (rows width apart) times
+     * cols [K, width] (at 0) transposed: a weight gradient's product over the columns of one image
+     * or group. d: four floats of scratch.
+     */
+    void weightProduct(float[] in, int inAt, float[] cols, int width, int o, int k, float[] c, int cOff,
+                       boolean accumulate, float[] d) {
+        if (k <= DOT_K) {
+            // a handful of long dot products (first layer: K = 9, L = 784): packing the
+            // incoming gradient for a GEMM would cost more than the products themselves
+            for (int r = 0; r < o; r++) {
+                int i = 0;
+                for (; i + 4 <= k; i += 4) {
+                    // four columns' rows against one row of g, read once
+                    kernels.dots4(in, inAt + r * width, cols, i * width, width, width, d, 0);
+                    for (int j = 0; j < 4; j++) c[cOff + r * k + i + j] = accumulate ? c[cOff + r * k + i + j] + d[j] : d[j];
+                }
+                for (; i < k; i++) {
+                    float dot = kernels.dot(in, inAt + r * width, cols, i * width, width);
+                    c[cOff + r * k + i] = accumulate ? c[cOff + r * k + i] + dot : dot;
+                }
+            }
+        } else if (padded(k, gemm.mr()) * (long) padded(o, gemm.nr()) < padded(o, gemm.mr()) * (long) padded(k, gemm.nr())) {
+            // the transpose's padded tiles are fewer (K narrow): C^T [K, O] = cols [K, width] g^T [width, O];
+            // C^T's element (i, j) is c[j*K + i]
+            gemm.multiply(cols, 0, width, 1, in, inAt, 1, width, c, cOff, 1, k, width, 0, k, 0, o, accumulate);
+        } else {
+            // C [O, K] = g [O, width] cols^T [width, K]
+            gemm.multiply(in, inAt, width, 1, cols, 0, 1, width, c, cOff, k, 1, width, 0, o, 0, k, accumulate);
+        }
     }
 
     /**

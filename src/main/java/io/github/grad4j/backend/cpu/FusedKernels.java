@@ -249,22 +249,50 @@ final class FusedKernels {
 
     /**
      * Channel ch's mean, biased variance and 1/sqrt(var + eps) over its n segments of s in x
-     * [n, c, s], written to mean, var and rstd: float lanes within a segment, double across
-     * segments in order; the variance from centred squares (two passes, without writing the
-     * centred values), which does not cancel for values far from zero.
+     * [n, c, s], written to mean, var and rstd, in one pass over the activations: each segment's
+     * sum and its squares about its own mean (a second read of the segment, from L1), combined by
+     * {@link #combineStatistics}.
      */
     private void statistics(float[] x, int xo, int n, int c, int s, int ch, float eps,
                             float[] mean, int mo, float[] var, int vo, float[] rstd, int ro) {
-        double count = (double) n * s;
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += k.reduce(ReduceOp.SUM, x, xo + (i * c + ch) * s, s);
-        float m = (float) (sum / count);
-        double squares = 0;
-        for (int i = 0; i < n; i++) squares += k.centeredDot(null, 0, x, xo + (i * c + ch) * s, m, s);
-        float v = (float) (squares / count);
-        mean[mo + ch] = m;
-        var[vo + ch] = v;
-        rstd[ro + ch] = 1f / (float) Math.sqrt(v + eps);
+        float[] sums = new float[n], squares = new float[n];
+        for (int i = 0; i < n; i++) {
+            int at = xo + (i * c + ch) * s;
+            sums[i] = k.reduce(ReduceOp.SUM, x, at, s);
+            squares[i] = k.centeredDot(null, 0, x, at, segmentCentre(sums[i], s), s);
+        }
+        combineStatistics(sums, squares, 0, 1, n, s, eps, mean, mo + ch, var, vo + ch, rstd, ro + ch);
+    }
+
+    /** The centre of a segment's squares in {@link #statistics}: its sum over its length, in float. */
+    static float segmentCentre(float sum, int s) {
+        return sum / s;
+    }
+
+    /**
+     * A channel's mean, biased variance and rstd (written at mean[m], var[v], rstd[r]) from its n
+     * segments of s values: segment i's float lane sum at sums[at + i*stride] and its squares about
+     * its own centre ({@link #segmentCentre}) at squares[at + i*stride]. In double, in segment order:
+     * mean = sum of the sums / (n s); the squares about the mean are each segment's squares
+     * corrected for the distance between its centre and the mean (Chan, Golub and LeVeque's
+     * pairwise update), so nothing cancels for values far from zero, as with two passes about the
+     * mean, while the activations are read once.
+     */
+    static void combineStatistics(float[] sums, float[] squares, int at, int stride, int n, int s, float eps,
+                                  float[] mean, int m, float[] var, int v, float[] rstd, int r) {
+        double count = (double) n * s, total = 0;
+        for (int i = 0; i < n; i++) total += sums[at + i * stride];
+        double mu = total / count, m2 = 0;
+        for (int i = 0; i < n; i++) {
+            float si = sums[at + i * stride], centre = segmentCentre(si, s);
+            // sum (x - mu)^2 = sum (x - centre)^2 - 2 (mu - centre) sum (x - centre) + s (mu - centre)^2
+            double d = mu - centre;
+            m2 += squares[at + i * stride] - 2 * d * (si - (double) s * centre) + s * d * d;
+        }
+        float variance = (float) Math.max(0, m2 / count);
+        mean[m] = (float) mu;
+        var[v] = variance;
+        rstd[r] = 1f / (float) Math.sqrt(variance + eps);
     }
 
     /**
@@ -304,8 +332,8 @@ final class FusedKernels {
      * loop first and the scatter is unconditional: a branch on the sign of each pooled value
      * mispredicts half the time.
      */
-    private void unpool(float[] g, int go, float[] out, int oo, int[] idx, int io, int outs, float[] masked,
-                        float[] plane, int po, int s) {
+    void unpool(float[] g, int go, float[] out, int oo, int[] idx, int io, int outs, float[] masked,
+                float[] plane, int po, int s) {
         reluBackward(g, go, out, oo, masked, 0, outs);
         Arrays.fill(plane, po, po + s, 0f);
         for (int q = 0; q < outs; q++) plane[po + idx[io + q]] = 0f + masked[q];
@@ -323,7 +351,7 @@ final class FusedKernels {
     private static final int SEGMENT_COST = 64;
 
     /** out[oo .. oo+n) = op(x) through the kernels' loop, or the reference's rule where they have none (as CpuBackend). */
-    private void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
+    void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int n) {
         if (!k.unary(op, x, xo, out, oo, n, 0f, 0f)) {
             for (int i = 0; i < n; i++) out[oo + i] = (float) ReferenceBackend.unary(op, x[xo + i], 0, 0);
         }

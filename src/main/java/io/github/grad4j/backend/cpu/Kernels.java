@@ -57,6 +57,27 @@ interface Kernels {
      */
     void convWeightTile(float[] x, int[] rows, float[] g, int gOff, int ldg, int count, float[] c, int cOff, int ldc);
 
+    /** Float lanes of one vector (1 for the scalar kernels): the narrowest row {@link #convolvePlane} takes. */
+    int lanes();
+
+    /**
+     * One output plane [oh, ow] of a stride-1 convolution, straight from zero-padded input planes:
+     * out[oOff + r*ow + c] = sum over t &lt; taps of w[wOff + t] * in[inOff + offsets[t] + r*rowStride + c],
+     * accumulated from zero over t in increasing order with fused multiply-add, then plus bias when
+     * addBias: {@link #gemmTile}'s arithmetic on unfolded columns followed by the bias, so the same
+     * bits. ow &gt;= {@link #lanes()} (a row's last vector may overlap the one before it).
+     */
+    void convolvePlane(float[] in, int inOff, int rowStride, int[] offsets, int taps, float[] w, int wOff,
+                       boolean addBias, float bias, float[] out, int oOff, int oh, int ow);
+
+    /**
+     * The adjoint of {@link #convolvePlane} in its weights, added to dw: dw[dwOff + t] += sum over
+     * r &lt; oh, c &lt; ow of g[gOff + r*ow + c] * in[inOff + offsets[t] + r*rowStride + c] for t &lt;
+     * taps (float lanes, then a fixed-order lane sum). ow &gt;= {@link #lanes()}.
+     */
+    void convolvePlaneWeights(float[] in, int inOff, int rowStride, int[] offsets, int taps, float[] g, int gOff,
+                              int oh, int ow, float[] dw, int dwOff);
+
     /** dst[dOff + i] = src[sOff + index[i]] for i &lt; n (the vector kernels use gathers). */
     void gather(float[] src, int sOff, int[] index, float[] dst, int dOff, int n);
 

@@ -28,6 +28,37 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void convolvePlaneWeights(float[] in, int inOff, int rowStride, int[] offsets, int taps, float[] g, int gOff,
+                                     int oh, int ow, float[] dw, int dwOff) {
+        for (int t = 0; t < taps; t++) {
+            float acc = 0f;
+            for (int r = 0; r < oh; r++) {
+                int rowIn = inOff + offsets[t] + r * rowStride, rowG = gOff + r * ow;
+                for (int c = 0; c < ow; c++) acc = Math.fma(g[rowG + c], in[rowIn + c], acc);
+            }
+            dw[dwOff + t] += acc;
+        }
+    }
+
+    @Override
+    public int lanes() {
+        return 1;
+    }
+
+    @Override
+    public void convolvePlane(float[] in, int inOff, int rowStride, int[] offsets, int taps, float[] w, int wOff,
+                              boolean addBias, float bias, float[] out, int oOff, int oh, int ow) {
+        for (int r = 0; r < oh; r++) {
+            int rowIn = inOff + r * rowStride, rowOut = oOff + r * ow;
+            for (int c = 0; c < ow; c++) {
+                float acc = 0f;
+                for (int t = 0; t < taps; t++) acc = Math.fma(w[wOff + t], in[rowIn + offsets[t] + c], acc);
+                out[rowOut + c] = addBias ? acc + bias : acc;
+            }
+        }
+    }
+
+    @Override
     public void gemmTile(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc) {
         gemmTileStrided(a, aOff, MR, b, bOff, NR, kc, c, cOff, ldc);
     }

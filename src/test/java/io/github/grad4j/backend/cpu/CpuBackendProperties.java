@@ -433,6 +433,57 @@ class CpuBackendProperties {
         }
     }
 
+    /**
+     * The plane convolution of the recomputing convolution block, vector and scalar: the forward
+     * gives exactly the bits of the fused multiply-adds in tap order from zero, then the bias (what
+     * gemmTile gives on unfolded columns), and the weight gradient matches a double-precision sum;
+     * one-channel 3x3 windows (their own vector kernel) and other windows, rows from the vector width
+     * to past two vectors, one to a few rows, an offset into the padded planes.
+     */
+    @Property(tries = 60)
+    void convolutionPlaneKernelsMatchTheirDefinition(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int lanes = new VectorKernels().lanes();
+        int oh = 1 + rng.nextInt(6), ow = lanes + rng.nextInt(2 * lanes + 3);
+        boolean oneChannel3x3 = rng.nextBoolean();
+        int channels = oneChannel3x3 ? 1 : 1 + rng.nextInt(3), kh = oneChannel3x3 ? 3 : 1 + rng.nextInt(3), kw = oneChannel3x3 ? 3 : 1 + rng.nextInt(3);
+        int rowStride = ow + kw - 1 + rng.nextInt(3), plane = (oh + kh - 1) * rowStride, inOff = rng.nextInt(4);
+        int taps = channels * kh * kw;
+        int[] offsets = new int[taps];
+        for (int c = 0, t = 0; c < channels; c++)
+            for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++) offsets[t++] = c * plane + i * rowStride + j;
+        float[] in = randomData(inOff + channels * plane, rng, false), w = randomData(taps + 2, rng, false);
+        float[] g = randomData(oh * ow + 3, rng, false);
+        boolean addBias = rng.nextBoolean();
+        float bias = (float) rng.nextGaussian();
+        float[] expected = new float[oh * ow];
+        double[] expectedWeights = new double[taps];
+        for (int r = 0; r < oh; r++)
+            for (int c = 0; c < ow; c++) {
+                float acc = 0f;
+                for (int t = 0; t < taps; t++) {
+                    float v = in[inOff + offsets[t] + r * rowStride + c];
+                    acc = Math.fma(w[2 + t], v, acc);
+                    expectedWeights[t] += (double) g[3 + r * ow + c] * v;
+                }
+                expected[r * ow + c] = addBias ? acc + bias : acc;
+            }
+        String what = oh + "x" + ow + " output, " + channels + " channel(s) " + kh + "x" + kw + ", row stride " + rowStride;
+        for (Kernels k : new Kernels[]{new ScalarKernels(), new VectorKernels()}) {
+            float[] out = new float[oh * ow + 1];
+            k.convolvePlane(in, inOff, rowStride, offsets, taps, w, 2, addBias, bias, out, 1, oh, ow);
+            assertArrayEquals(expected, Arrays.copyOfRange(out, 1, out.length), 0f, "convolvePlane " + what + ", " + k.describe());
+            float[] dw = new float[taps + 1];
+            dw[0] = 5f;
+            k.convolvePlaneWeights(in, inOff, rowStride, offsets, taps, g, 3, oh, ow, dw, 1);
+            assertEquals(5f, dw[0], 0f, "convolvePlaneWeights writes only its taps");
+            for (int t = 0; t < taps; t++) {
+                assertEquals(expectedWeights[t], dw[1 + t], 1e-5 * (1 + oh * ow), "convolvePlaneWeights tap " + t + " " + what + ", " + k.describe());
+            }
+        }
+    }
+
     /** Conv-4's 2x2 stride-2 pooling has its own loops (vector and scalar): odd sizes, ties, NaN and infinities. */
     @Property(tries = 60)
     void maxPool2x2FastPathMatchesReference(@ForAll long seed) {

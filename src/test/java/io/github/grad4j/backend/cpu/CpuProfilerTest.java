@@ -40,5 +40,13 @@ class CpuProfilerTest {
         assertEquals("conv2d 3>4 6x6", conv.name());
         assertEquals(2, conv.calls());
         assertTrue(entries.stream().anyMatch(e -> e.name().equals("batchNormReluPool2x2 4x6x6")), entries.toString());
+        Profiler.enable();
+        try {
+            cpu.convBatchNormReluPool2x2(x, w, null, 1, 1, null, null, 1e-5, pooled, idx, mean, var, rstd);
+        } finally {
+            Profiler.disable();
+        }
+        assertTrue(Profiler.totals().stream().anyMatch(e -> e.name().equals("convBatchNormReluPool2x2 3>4 6x6")),
+                Profiler.totals().toString());
     }
 }
