@@ -207,12 +207,18 @@ final class WinogradConvolution {
                             kernels.winogradGradient(gin, g0, g0 + gw * o, o, o, dm, t * op, mStride);
                         }
                 }
-                // dU_xi += dM_xi^T V_xi over the batch's tiles, one register tile of [O, C] at a time
+                // dU_xi += dM_xi^T V_xi over the batch's tiles, one register tile of [O, C] at a time; the
+                // chunk's first batch writes its tiles in place (most chunks of small outputs have one batch)
+                boolean first = i0 == from;
                 for (int xi = 0; xi < 16; xi++)
                     for (int r0 = 0; r0 < op; r0 += mr)
                         for (int c0 = 0; c0 < cp; c0 += nr) {
-                            kernels.gemmTileStrided(dm, xi * mStride + r0, op, v, xi * vStride + c0, cp, count * tiles, product, 0, nr);
                             int at = (chunk * 16 + xi) * uSize + r0 * cp + c0;
+                            if (first) {
+                                kernels.gemmTileStrided(dm, xi * mStride + r0, op, v, xi * vStride + c0, cp, count * tiles, partial, at, cp);
+                                continue;
+                            }
+                            kernels.gemmTileStrided(dm, xi * mStride + r0, op, v, xi * vStride + c0, cp, count * tiles, product, 0, nr);
                             for (int r = 0; r < mr; r++) kernels.accumulate(ReduceOp.SUM, partial, at + r * cp, product, r * nr, nr);
                         }
             }
