@@ -23,10 +23,12 @@ import io.github.grad4j.backend.UnaryOp;
  * or from the image's unfolded columns.
  *
  * <p>Forward: two passes over the images (each segment's sum and squares, see
- * {@link FusedKernels#combineStatistics}; then normalize, rectify and pool). Backward: two (batch
- * norm's two sums per channel, then its input gradient, consumed in cache by the convolution's
- * weight, bias and input gradients). Measured on the first Conv-4 block (100 images, 64 channels,
- * 2 threads): forward 1.45x and backward 1.15x faster than the two ops (docs/performance.md).
+ * {@link FusedKernels#combineStatistics}; then normalize, rectify and pool). Backward without the
+ * image's gradient (a first layer): one pass, batch norm's sums and per-tap sums from which the
+ * convolution's gradients follow once batch norm's coefficients are known; with it: two (batch
+ * norm's sums, then its input gradient, consumed in cache by the convolution's weight, bias and
+ * input gradients). Measured on the first Conv-4 block (100 images, 64 channels, 2 threads):
+ * forward 1.45-1.5x and backward 1.1-1.2x faster than the two ops (docs/performance.md).
  *
  * <p>Bits: both ways of convolving give gemmTile's fused multiply-adds in tap order, then the
  * bias; per image and channel the sums are the kernels' float lane sums, combined per channel in
@@ -35,8 +37,9 @@ import io.github.grad4j.backend.UnaryOp;
  * gradient and batch norm's parameter gradients equal those of the cpu backend's conv2d and
  * batchNormReluPool2x2 run one after the other wherever that conv2d multiplies unfolded columns
  * (tested). The convolution's weight and bias gradients are summed plane by plane and image by
- * image (ConvKernels sums chunks of images), so they agree with the unfused ones to rounding. Tasks
- * own images and every sum runs in a fixed order, so no result depends on the thread count.
+ * image (ConvKernels sums chunks of images), or from the one pass's sums, so they agree with the
+ * unfused ones to rounding. Tasks own images and every sum runs in a fixed order, so no result
+ * depends on the thread count.
  */
 final class ConvolutionBlock {
     /**
@@ -58,6 +61,8 @@ final class ConvolutionBlock {
     // per-thread scratch: an image's padded planes, one channel's convolution, an image's [O, L]
     // (convolution or gradient), a working plane, a gradient plane, a pooled plane
     private final ThreadLocal<float[]> paddedPlanes = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> centeredPlanes = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> ones = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> convolved = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> outputs = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> planes = ThreadLocal.withInitial(() -> new float[0]);
@@ -82,9 +87,10 @@ final class ConvolutionBlock {
         private final int wOff, bOff;
         private final ConvShape s;
         private final boolean direct;
-        private final int rowStride;
+        private final int rowStride, paddedSize;
         private final int[] offsets;
         private final float[] padded, values;
+        private float[] centered;
 
         ImageConvolution(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, ConvShape s, int ph, int pw, int i) {
             this.w = w;
@@ -94,8 +100,9 @@ final class ConvolutionBlock {
             this.s = s;
             this.direct = s.ow() >= k.lanes();
             this.rowStride = s.w() + 2 * pw;
+            int planeSize = (s.h() + 2 * ph) * rowStride;
+            this.paddedSize = direct ? s.c() * planeSize : 0;
             if (direct) {
-                int planeSize = (s.h() + 2 * ph) * rowStride;
                 this.offsets = new int[s.k()];
                 for (int c = 0, t = 0; c < s.c(); c++)
                     for (int a = 0; a < s.kh(); a++)
@@ -124,6 +131,17 @@ final class ConvolutionBlock {
         /** dw[dwOff .. + K) += channel ch's weight gradient for this image, given its output gradient plane at g[gOff ..]. */
         void addWeightGradient(float[] g, int gOff, float[] dw, int dwOff) {
             k.convolvePlaneWeights(padded, 0, rowStride, offsets, s.k(), g, gOff, s.oh(), s.ow(), dw, dwOff);
+        }
+
+        /** This image's padded planes minus c, padding included, for {@link #addCenteredWeightSums}. */
+        void center(float c) {
+            centered = ConvKernels.buffer(centeredPlanes, paddedSize);
+            for (int j = 0; j < paddedSize; j++) centered[j] = padded[j] - c;
+        }
+
+        /** dw[dwOff .. + K) += sum over the plane of v[vOff + p] times each tap's window of the centred image (after {@link #center}). */
+        void addCenteredWeightSums(float[] v, int vOff, float[] dw, int dwOff) {
+            k.convolvePlaneWeights(centered, 0, rowStride, offsets, s.k(), v, vOff, s.oh(), s.ow(), dw, dwOff);
         }
 
         /** The array holding channel ch's plane after {@link #plane}. */
@@ -189,6 +207,11 @@ final class ConvolutionBlock {
                   float[] w, int wOff, float[] cb, int cbOff, float[] bnW, int bnWOff, float[] mean, int mo,
                   float[] rstd, int ro, float[] gradX, int gxOff, float[] gradW, int gwOff, float[] gradCb, int gcbOff,
                   float[] gradBnW, int gbwOff, float[] gradBnB, int gbbOff, ConvShape s, int ph, int pw) {
+        if (gradX == null && s.ow() >= k.lanes()) {
+            backwardInOnePass(g, gOff, out, oOff, idx, iOff, x, xOff, w, wOff, cb, cbOff, bnW, bnWOff, mean, mo, rstd, ro,
+                    gradW, gwOff, gradCb, gcbOff, gradBnW, gbwOff, gradBnB, gbbOff, s, ph, pw);
+            return;
+        }
         int n = s.n(), o = s.o(), l = s.l(), outs = (s.oh() / 2) * (s.ow() / 2);
         double count = (double) n * l;
         // pass 1: per image and channel, the sums of batch norm's incoming gradient (g put back at
@@ -246,6 +269,82 @@ final class ConvolutionBlock {
             for (int ch = 0; ch < o; ch++) gradCb[gcbOff + ch] = (float) sumOverImages(biasParts, n, o, ch);
         }
         if (weightParts != null) ConvKernels.sumChunks(k, parallel, weightParts, n, size, size, gradW, gwOff);
+    }
+
+    /**
+     * {@link #backward} without the input gradient, in one pass over the images instead of two (the
+     * pooled gradient, output and positions are read once): the convolution's gradients are linear
+     * in batch norm's three per-channel coefficients (gy = a g + bx (x - mean) + c, which need the
+     * whole batch's sums), so each plane contributes three sums per tap instead, combined once the
+     * coefficients are known: dW_t = a sum(g in_t) + bx sum((x - mean) in_t) + c sum(in_t). The
+     * image is centred on the batch's mean (padding included) for these sums, which changes nothing
+     * in exact arithmetic (the gy of a channel sum to 0 over the batch: batch norm removes shifts)
+     * and keeps the three terms from cancelling where the image is far from zero (Omniglot's white
+     * background). Batch norm's gradients are the two-pass ones, bit for bit.
+     */
+    private void backwardInOnePass(float[] g, int gOff, float[] out, int oOff, int[] idx, int iOff, float[] x, int xOff,
+                                   float[] w, int wOff, float[] cb, int cbOff, float[] bnW, int bnWOff, float[] mean, int mo,
+                                   float[] rstd, int ro, float[] gradW, int gwOff, float[] gradCb, int gcbOff,
+                                   float[] gradBnW, int gbwOff, float[] gradBnB, int gbbOff, ConvShape s, int ph, int pw) {
+        int n = s.n(), o = s.o(), l = s.l(), taps = s.k(), outs = (s.oh() / 2) * (s.ow() / 2);
+        double count = (double) n * l;
+        boolean weights = gradW != null, convolution = weights || gradCb != null;
+        float centre = convolution ? (float) imageMean(x, xOff, n * s.c() * s.h() * s.w()) : 0f;
+        float[] sumG = new float[n * o], sumGx = new float[n * o];
+        // per image: sum(g in_t) and sum((x - mean) in_t) per channel and tap, sum(in_t) per tap; sum(x - mean) per channel
+        float[] gIn = weights ? new float[n * o * taps] : null, xIn = weights ? new float[n * o * taps] : null;
+        float[] in = weights ? new float[n * taps] : null, xSums = gradCb != null ? new float[n * o] : null;
+        parallel.forEach(n, i -> {
+            ImageConvolution y = new ImageConvolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw, i);
+            float[] plane = ConvKernels.buffer(planes, l), masked = ConvKernels.buffer(pooled, outs);
+            float[] centred = ConvKernels.buffer(gradientPlanes, l);
+            if (weights) {
+                y.center(centre);
+                float[] one = ConvKernels.buffer(ones, l);
+                java.util.Arrays.fill(one, 0, l, 1f);
+                y.addCenteredWeightSums(one, 0, in, i * taps);
+            }
+            for (int ch = 0; ch < o; ch++) {
+                int at = (i * o + ch) * outs, xAt = y.plane(ch);
+                float m = mean[mo + ch];
+                fused.unpool(g, gOff + at, out, oOff + at, idx, iOff + at, outs, masked, plane, 0, l);
+                sumG[i * o + ch] = k.reduce(ReduceOp.SUM, plane, 0, l);
+                sumGx[i * o + ch] = k.centeredDot(plane, 0, y.values(), xAt, m, l);
+                if (!convolution) continue;
+                k.affineCentered(y.values(), xAt, m, 1f, null, 0, 0f, 0f, centred, 0, l);
+                if (xSums != null) xSums[i * o + ch] = k.reduce(ReduceOp.SUM, centred, 0, l);
+                if (weights) {
+                    y.addCenteredWeightSums(plane, 0, gIn, (i * o + ch) * taps);
+                    y.addCenteredWeightSums(centred, 0, xIn, (i * o + ch) * taps);
+                }
+            }
+        });
+        for (int ch = 0; ch < o; ch++) {
+            double sg = sumOverImages(sumG, n, o, ch), sgx = sumOverImages(sumGx, n, o, ch);
+            float rs = rstd[ro + ch], wc = bnW == null ? 1f : bnW[bnWOff + ch];
+            if (gradBnB != null) gradBnB[gbbOff + ch] = (float) sg;
+            if (gradBnW != null) gradBnW[gbwOff + ch] = (float) (sgx * rs);
+            // batch norm's input gradient gy = a g + bx (x - mean) + c, as FusedKernels.channelBackward
+            double a = rs * wc, bx = (float) (-wc * (double) rs * rs * rs * sgx / count), c = (float) (-rs * wc * sg / count);
+            if (gradCb != null) gradCb[gcbOff + ch] = (float) (a * sg + bx * sumOverImages(xSums, n, o, ch) + c * count);
+            if (!weights) continue;
+            for (int t = 0; t < taps; t++) {
+                double sgIn = 0, sxIn = 0, sIn = 0;
+                for (int i = 0; i < n; i++) {
+                    sgIn += gIn[(i * o + ch) * taps + t];
+                    sxIn += xIn[(i * o + ch) * taps + t];
+                    sIn += in[i * taps + t];
+                }
+                gradW[gwOff + ch * taps + t] = (float) (a * sgIn + bx * sxIn + c * sIn);
+            }
+        }
+    }
+
+    /** The mean of x[xOff .. xOff + size), in double, in order. */
+    private static double imageMean(float[] x, int xOff, int size) {
+        double sum = 0;
+        for (int j = 0; j < size; j++) sum += x[xOff + j];
+        return sum / Math.max(1, size);
     }
 
     /** sum over images i of segments[i*o + ch], in double, in image order. */
