@@ -227,17 +227,8 @@ final class ConvolutionBlock {
                 sumGx[i * o + ch] = k.centeredDot(plane, 0, y.values(), y.plane(ch), mean[mo + ch], l);
             }
         });
-        // batch norm's parameter gradients and the coefficients of its input gradient, as FusedKernels.channelBackward
-        float[] a = new float[o], bx = new float[o], cst = new float[o];
-        for (int ch = 0; ch < o; ch++) {
-            double sg = sumOverImages(sumG, n, o, ch), sgx = sumOverImages(sumGx, n, o, ch);
-            float rs = rstd[ro + ch], wc = bnW == null ? 1f : bnW[bnWOff + ch];
-            if (gradBnB != null) gradBnB[gbbOff + ch] = (float) sg;
-            if (gradBnW != null) gradBnW[gbwOff + ch] = (float) (sgx * rs);
-            a[ch] = rs * wc;
-            bx[ch] = (float) (-wc * (double) rs * rs * rs * sgx / count);
-            cst[ch] = (float) (-rs * wc * sg / count);
-        }
+        Coefficients coefficients = coefficients(sumG, sumGx, n, o, count, rstd, ro, bnW, bnWOff, gradBnW, gbwOff, gradBnB, gbbOff);
+        float[] a = coefficients.a(), bx = coefficients.bx(), cst = coefficients.c();
         if (gradX == null && gradW == null && gradCb == null) return;
         // pass 2: batch norm's input gradient plane by plane, and from it the convolution's
         // gradients while it is in cache: the weights' and the bias's plane by plane where the
@@ -319,14 +310,12 @@ final class ConvolutionBlock {
                 }
             }
         });
+        Coefficients coefficients = coefficients(sumG, sumGx, n, o, count, rstd, ro, bnW, bnWOff, gradBnW, gbwOff, gradBnB, gbbOff);
         for (int ch = 0; ch < o; ch++) {
-            double sg = sumOverImages(sumG, n, o, ch), sgx = sumOverImages(sumGx, n, o, ch);
-            float rs = rstd[ro + ch], wc = bnW == null ? 1f : bnW[bnWOff + ch];
-            if (gradBnB != null) gradBnB[gbbOff + ch] = (float) sg;
-            if (gradBnW != null) gradBnW[gbwOff + ch] = (float) (sgx * rs);
-            // batch norm's input gradient gy = a g + bx (x - mean) + c, as FusedKernels.channelBackward
-            double a = rs * wc, bx = (float) (-wc * (double) rs * rs * rs * sgx / count), c = (float) (-rs * wc * sg / count);
-            if (gradCb != null) gradCb[gcbOff + ch] = (float) (a * sg + bx * sumOverImages(xSums, n, o, ch) + c * count);
+            double a = coefficients.a()[ch], bx = coefficients.bx()[ch], c = coefficients.c()[ch];
+            if (gradCb != null) {
+                gradCb[gcbOff + ch] = (float) (a * sumOverImages(sumG, n, o, ch) + bx * sumOverImages(xSums, n, o, ch) + c * count);
+            }
             if (!weights) continue;
             for (int t = 0; t < taps; t++) {
                 double sgIn = 0, sxIn = 0, sIn = 0;
@@ -338,6 +327,30 @@ final class ConvolutionBlock {
                 gradW[gwOff + ch * taps + t] = (float) (a * sgIn + bx * sxIn + c * sIn);
             }
         }
+    }
+
+    /** Batch norm's input gradient gy = a g + bx (x - mean) + c, per channel. */
+    private record Coefficients(float[] a, float[] bx, float[] c) {
+    }
+
+    /**
+     * From the per-image sums of g and of g (x - mean): batch norm's parameter gradients (written
+     * where not null) and its input gradient's coefficients, as FusedKernels.channelBackward
+     * computes them (so the same bits).
+     */
+    private static Coefficients coefficients(float[] sumG, float[] sumGx, int n, int o, double count, float[] rstd, int ro,
+                                             float[] bnW, int bnWOff, float[] gradBnW, int gbwOff, float[] gradBnB, int gbbOff) {
+        float[] a = new float[o], bx = new float[o], c = new float[o];
+        for (int ch = 0; ch < o; ch++) {
+            double sg = sumOverImages(sumG, n, o, ch), sgx = sumOverImages(sumGx, n, o, ch);
+            float rs = rstd[ro + ch], wc = bnW == null ? 1f : bnW[bnWOff + ch];
+            if (gradBnB != null) gradBnB[gbbOff + ch] = (float) sg;
+            if (gradBnW != null) gradBnW[gbwOff + ch] = (float) (sgx * rs);
+            a[ch] = rs * wc;
+            bx[ch] = (float) (-wc * (double) rs * rs * rs * sgx / count);
+            c[ch] = (float) (-rs * wc * sg / count);
+        }
+        return new Coefficients(a, bx, c);
     }
 
     /** The mean of x[xOff .. xOff + size), in double, in order. */
