@@ -306,9 +306,8 @@ public interface Backend {
 
     /** The stride-1 convolution of a {@link #convBatchNormReluPool2x2} block into a new contiguous array. */
     private Strided convolvedBlockInput(Strided x, Strided convWeight, Strided convBias, int ph, int pw) {
-        int[] xs = x.shape(), ws = convWeight.shape();
-        int[] ys = {xs[0], ws[0], xs[2] + 2 * ph - ws[2] + 1, xs[3] + 2 * pw - ws[3] + 1};
-        Strided y = Strided.contiguous(allocate(x.storage().dtype(), ys[0] * ys[1] * ys[2] * ys[3]), ys);
+        ConvShape s = ConvShape.stride1(x.shape(), convWeight.shape(), ph, pw);
+        Strided y = Strided.contiguous(allocate(x.storage().dtype(), s.n() * s.o() * s.l()), s.outShape());
         conv2d(x, convWeight, convBias, 1, 1, ph, pw, y);
         return y;
     }

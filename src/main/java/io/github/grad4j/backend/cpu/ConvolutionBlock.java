@@ -77,71 +77,97 @@ final class ConvolutionBlock {
     }
 
     /**
-     * One image's convolution, recomputed channel by channel for a pass: straight from the image's
-     * zero-padded planes into a per-thread plane ({@link Kernels#convolvePlane}) when the output
-     * rows are at least a vector wide, else all channels at once by unfold and GEMM into a
-     * per-thread [O, L] buffer. Both give the bits of ConvKernels' image-by-image product.
+     * The block's convolution in one call: its operands and, where the planes are computed from the
+     * padded image (output rows at least a vector wide), the padded layout and the windows' offsets,
+     * worked out once for all images and passes.
      */
-    private final class ImageConvolution {
-        private final float[] w, bias;
-        private final int wOff, bOff;
-        private final ConvShape s;
-        private final boolean direct;
-        private final int rowStride, paddedSize;
-        private final int[] offsets;
-        private final float[] padded, values;
-        private float[] centered;
+    private final class Convolution {
+        final float[] x, w, bias;
+        final int xOff, wOff, bOff;
+        final ConvShape s;
+        final int ph, pw;
+        final boolean direct;
+        final ShiftedConvolution.Padding padding;
+        final int[] offsets;
 
-        ImageConvolution(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, ConvShape s, int ph, int pw, int i) {
+        Convolution(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, ConvShape s, int ph, int pw) {
+            this.x = x;
+            this.xOff = xOff;
             this.w = w;
             this.wOff = wOff;
             this.bias = bias;
             this.bOff = bOff;
             this.s = s;
+            this.ph = ph;
+            this.pw = pw;
             this.direct = s.ow() >= k.lanes();
-            this.rowStride = s.w() + 2 * pw;
-            int planeSize = (s.h() + 2 * ph) * rowStride;
-            this.paddedSize = direct ? s.c() * planeSize : 0;
-            if (direct) {
-                this.offsets = new int[s.k()];
-                for (int c = 0, t = 0; c < s.c(); c++)
-                    for (int a = 0; a < s.kh(); a++)
-                        for (int b = 0; b < s.kw(); b++) offsets[t++] = c * planeSize + a * rowStride + b;
-                this.padded = ConvKernels.buffer(paddedPlanes, s.c() * planeSize);
-                java.util.Arrays.fill(padded, 0, s.c() * planeSize, 0f);
-                int image = s.c() * s.h() * s.w();
+            this.padding = direct ? new ShiftedConvolution.Padding(s.c(), s.h(), s.w(), ph, pw, s.kh(), s.kw()) : null;
+            this.offsets = direct ? padding.offsets() : null;
+        }
+
+        /** Image i's convolution for this pass, in this thread's buffers. */
+        ImageConvolution image(int i) {
+            return new ImageConvolution(this, i);
+        }
+    }
+
+    /**
+     * One image's convolution, recomputed channel by channel for a pass: straight from the image's
+     * zero-padded planes (ShiftedConvolution's layout) into a per-thread plane ({@link Kernels#convolvePlane}), or all channels at once by unfold and
+     * GEMM into a per-thread [O, L] buffer. Both give the bits of ConvKernels' image-by-image product.
+     */
+    private final class ImageConvolution {
+        private final Convolution conv;
+        private final ConvShape s;
+        private final float[] padded, values;
+        private float[] centered;
+
+        ImageConvolution(Convolution conv, int i) {
+            this.conv = conv;
+            this.s = conv.s;
+            int image = s.c() * s.h() * s.w();
+            if (conv.direct) {
+                // zeroed for every image: ShiftedConvolution.pad, which writes the border's zeros once
+                // per layout, made the forward slower here (3.4-3.6 against 4.5-4.8 ms, three process
+                // pairs; cause not found)
+                ShiftedConvolution.Padding p = conv.padding;
+                int size = s.c() * p.plane();
+                this.padded = ConvKernels.buffer(paddedPlanes, size);
+                java.util.Arrays.fill(padded, 0, size, 0f);
                 for (int c = 0; c < s.c(); c++)
                     for (int r = 0; r < s.h(); r++) {
-                        System.arraycopy(x, xOff + i * image + (c * s.h() + r) * s.w(), padded, c * planeSize + (r + ph) * rowStride + pw, s.w());
+                        System.arraycopy(conv.x, conv.xOff + i * image + (c * s.h() + r) * s.w(), padded,
+                                c * p.plane() + (r + conv.ph) * p.wp() + conv.pw, s.w());
                     }
                 this.values = ConvKernels.buffer(convolved, s.l());
             } else {
-                this.offsets = null;
                 this.padded = null;
                 this.values = ConvKernels.buffer(outputs, s.o() * s.l());
-                convolutions.multiplyImage(convolutions.unfoldImage(x, xOff, s, 1, 1, ph, pw, i), w, wOff, bias, bOff, s, values, 0);
+                convolutions.multiplyImage(convolutions.unfoldImage(conv.x, conv.xOff, s, 1, 1, conv.ph, conv.pw, i),
+                        conv.w, conv.wOff, conv.bias, conv.bOff, s, values, 0);
             }
         }
 
         /** Whether the planes are computed one by one from the padded image ({@link #addWeightGradient} works). */
         boolean direct() {
-            return direct;
+            return conv.direct;
         }
 
         /** dw[dwOff .. + K) += channel ch's weight gradient for this image, given its output gradient plane at g[gOff ..]. */
         void addWeightGradient(float[] g, int gOff, float[] dw, int dwOff) {
-            k.convolvePlaneWeights(padded, 0, rowStride, offsets, s.k(), g, gOff, s.oh(), s.ow(), dw, dwOff);
+            k.convolvePlaneWeights(padded, 0, conv.padding.wp(), conv.offsets, s.k(), g, gOff, s.oh(), s.ow(), dw, dwOff);
         }
 
         /** This image's padded planes minus c, padding included, for {@link #addCenteredWeightSums}. */
         void center(float c) {
-            centered = ConvKernels.buffer(centeredPlanes, paddedSize);
-            for (int j = 0; j < paddedSize; j++) centered[j] = padded[j] - c;
+            int size = s.c() * conv.padding.plane();
+            centered = ConvKernels.buffer(centeredPlanes, size);
+            for (int j = 0; j < size; j++) centered[j] = padded[j] - c;
         }
 
         /** dw[dwOff .. + K) += sum over the plane of v[vOff + p] times each tap's window of the centred image (after {@link #center}). */
         void addCenteredWeightSums(float[] v, int vOff, float[] dw, int dwOff) {
-            k.convolvePlaneWeights(centered, 0, rowStride, offsets, s.k(), v, vOff, s.oh(), s.ow(), dw, dwOff);
+            k.convolvePlaneWeights(centered, 0, conv.padding.wp(), conv.offsets, s.k(), v, vOff, s.oh(), s.ow(), dw, dwOff);
         }
 
         /** The array holding channel ch's plane after {@link #plane}. */
@@ -151,9 +177,9 @@ final class ConvolutionBlock {
 
         /** Channel ch's output plane: its offset in {@link #values()} (computed now on the direct path). */
         int plane(int ch) {
-            if (!direct) return ch * s.l();
-            k.convolvePlane(padded, 0, rowStride, offsets, s.k(), w, wOff + ch * s.k(),
-                    bias != null, bias == null ? 0f : bias[bOff + ch], values, 0, s.oh(), s.ow());
+            if (!conv.direct) return ch * s.l();
+            k.convolvePlane(padded, 0, conv.padding.wp(), conv.offsets, s.k(), conv.w, conv.wOff + ch * s.k(),
+                    conv.bias != null, conv.bias == null ? 0f : conv.bias[conv.bOff + ch], values, 0, s.oh(), s.ow());
             return 0;
         }
     }
@@ -166,10 +192,11 @@ final class ConvolutionBlock {
                  float[] bnB, int bnBOff, float eps, float[] out, int oOff, int[] idx, int iOff,
                  float[] mean, int mo, float[] var, int vo, float[] rstd, int ro, ConvShape s, int ph, int pw) {
         int n = s.n(), o = s.o(), l = s.l();
+        Convolution conv = new Convolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw);
         // the statistics as FusedKernels.statistics, per (image, channel) segment
         float[] sums = new float[n * o], squares = new float[n * o];
         parallel.forEach(n, i -> {
-            ImageConvolution y = new ImageConvolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw, i);
+            ImageConvolution y = conv.image(i);
             for (int ch = 0; ch < o; ch++) {
                 int at = y.plane(ch);
                 float sum = k.reduce(ReduceOp.SUM, y.values(), at, l);
@@ -186,7 +213,7 @@ final class ConvolutionBlock {
         int poh = s.oh() / 2, pow = s.ow() / 2, outs = poh * pow;
         int[] topLeft = FusedKernels.topLeft(s.ow(), poh, pow);
         parallel.forEach(n, i -> {
-            ImageConvolution y = new ImageConvolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw, i);
+            ImageConvolution y = conv.image(i);
             float[] plane = ConvKernels.buffer(planes, l);
             for (int ch = 0; ch < o; ch++) {
                 k.affineCentered(y.values(), y.plane(ch), m[ch], scale[ch], null, 0, 0f, bnB == null ? 0f : bnB[bnBOff + ch],
@@ -213,12 +240,13 @@ final class ConvolutionBlock {
             return;
         }
         int n = s.n(), o = s.o(), l = s.l(), outs = (s.oh() / 2) * (s.ow() / 2);
+        Convolution conv = new Convolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw);
         double count = (double) n * l;
         // pass 1: per image and channel, the sums of batch norm's incoming gradient (g put back at
         // the window maxima whose pooled value is > 0) and of it times the centred activations
         float[] sumG = new float[n * o], sumGx = new float[n * o];
         parallel.forEach(n, i -> {
-            ImageConvolution y = new ImageConvolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw, i);
+            ImageConvolution y = conv.image(i);
             float[] plane = ConvKernels.buffer(planes, l), masked = ConvKernels.buffer(pooled, outs);
             for (int ch = 0; ch < o; ch++) {
                 int at = (i * o + ch) * outs;
@@ -237,7 +265,7 @@ final class ConvolutionBlock {
         float[] weightParts = gradW == null ? null : new float[n * size];
         float[] biasParts = gradCb == null ? null : new float[n * o];
         parallel.forEach(n, i -> {
-            ImageConvolution y = new ImageConvolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw, i);
+            ImageConvolution y = conv.image(i);
             boolean whole = gradX != null || !y.direct(); // the image's gradient [O, L] is needed
             // on the GEMM path, y's own buffer: each plane is read, then overwritten by its gradient
             float[] gy = whole ? ConvKernels.buffer(outputs, o * l) : ConvKernels.buffer(gradientPlanes, l);
@@ -278,6 +306,7 @@ final class ConvolutionBlock {
                                    float[] rstd, int ro, float[] gradW, int gwOff, float[] gradCb, int gcbOff,
                                    float[] gradBnW, int gbwOff, float[] gradBnB, int gbbOff, ConvShape s, int ph, int pw) {
         int n = s.n(), o = s.o(), l = s.l(), taps = s.k(), outs = (s.oh() / 2) * (s.ow() / 2);
+        Convolution conv = new Convolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw);
         double count = (double) n * l;
         boolean weights = gradW != null, convolution = weights || gradCb != null;
         float centre = convolution ? (float) imageMean(x, xOff, n * s.c() * s.h() * s.w()) : 0f;
@@ -286,7 +315,7 @@ final class ConvolutionBlock {
         float[] gIn = weights ? new float[n * o * taps] : null, xIn = weights ? new float[n * o * taps] : null;
         float[] in = weights ? new float[n * taps] : null, xSums = gradCb != null ? new float[n * o] : null;
         parallel.forEach(n, i -> {
-            ImageConvolution y = new ImageConvolution(x, xOff, w, wOff, cb, cbOff, s, ph, pw, i);
+            ImageConvolution y = conv.image(i);
             float[] plane = ConvKernels.buffer(planes, l), masked = ConvKernels.buffer(pooled, outs);
             float[] centred = ConvKernels.buffer(gradientPlanes, l);
             if (weights) {

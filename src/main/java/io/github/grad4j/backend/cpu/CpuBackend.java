@@ -1012,10 +1012,11 @@ public final class CpuBackend extends ReferenceBackend {
                                          Strided weight, Strided bias, double eps, Strided out, Strided indices,
                                          Strided mean, Strided var, Strided rstd) {
         long t0 = Profiler.start();
+        ConvShape s = ConvShape.stride1(x.shape(), convWeight.shape(), ph, pw);
         try {
             int[] is = i32(indices);
             if (!convolveByImage(x.shape()[0], x, convWeight, convBias, weight, bias, out, mean, var, rstd) || is == null
-                    || !indices.isContiguous() || out.numel() == 0 || !ConvolutionBlock.recomputes(blockShape(x, convWeight, ph, pw))) {
+                    || !indices.isContiguous() || out.numel() == 0 || !ConvolutionBlock.recomputes(s)) {
                 super.convBatchNormReluPool2x2(x, convWeight, convBias, ph, pw, weight, bias, eps, out, indices, mean, var, rstd);
                 return;
             }
@@ -1024,9 +1025,9 @@ public final class CpuBackend extends ReferenceBackend {
                     weight == null ? null : f32(weight), weight == null ? 0 : weight.offset(),
                     bias == null ? null : f32(bias), bias == null ? 0 : bias.offset(), (float) eps, f32(out), out.offset(),
                     is, indices.offset(), f32(mean), mean.offset(), f32(var), var.offset(), f32(rstd), rstd.offset(),
-                    blockShape(x, convWeight, ph, pw), ph, pw);
+                    s, ph, pw);
         } finally {
-            if (t0 != -1) Profiler.stop("convBatchNormReluPool2x2 " + layer(x.shape(), blockOutput(x, convWeight, ph, pw)), t0);
+            if (t0 != -1) Profiler.stop("convBatchNormReluPool2x2 " + layer(x.shape(), s.outShape()), t0);
         }
     }
 
@@ -1036,11 +1037,12 @@ public final class CpuBackend extends ReferenceBackend {
                                                  Strided rstd, Strided gradX, Strided gradConvWeight,
                                                  Strided gradConvBias, Strided gradWeight, Strided gradBias) {
         long t0 = Profiler.start();
+        ConvShape s = ConvShape.stride1(x.shape(), convWeight.shape(), ph, pw);
         try {
             int[] is = i32(indices);
             if (!convolveByImage(x.shape()[0], g, out, x, convWeight, convBias, weight, mean, rstd, gradX, gradConvWeight,
                     gradConvBias, gradWeight, gradBias) || is == null || !indices.isContiguous() || out.numel() == 0
-                    || !ConvolutionBlock.recomputes(blockShape(x, convWeight, ph, pw))) {
+                    || !ConvolutionBlock.recomputes(s)) {
                 super.convBatchNormReluPool2x2Backward(g, out, indices, x, convWeight, convBias, ph, pw, weight, mean, rstd,
                         gradX, gradConvWeight, gradConvBias, gradWeight, gradBias);
                 return;
@@ -1054,20 +1056,10 @@ public final class CpuBackend extends ReferenceBackend {
                     gradConvBias == null ? null : f32(gradConvBias), gradConvBias == null ? 0 : gradConvBias.offset(),
                     gradWeight == null ? null : f32(gradWeight), gradWeight == null ? 0 : gradWeight.offset(),
                     gradBias == null ? null : f32(gradBias), gradBias == null ? 0 : gradBias.offset(),
-                    blockShape(x, convWeight, ph, pw), ph, pw);
+                    s, ph, pw);
         } finally {
-            if (t0 != -1) Profiler.stop("convBatchNormReluPool2x2Backward " + layer(x.shape(), blockOutput(x, convWeight, ph, pw)), t0);
+            if (t0 != -1) Profiler.stop("convBatchNormReluPool2x2Backward " + layer(x.shape(), s.outShape()), t0);
         }
-    }
-
-    /** The stride-1 convolution's output shape [N, O, OH, OW] in a convolution block. */
-    private static int[] blockOutput(Strided x, Strided convWeight, int ph, int pw) {
-        int[] xs = x.shape(), ws = convWeight.shape();
-        return new int[]{xs[0], ws[0], xs[2] + 2 * ph - ws[2] + 1, xs[3] + 2 * pw - ws[3] + 1};
-    }
-
-    private static ConvShape blockShape(Strided x, Strided convWeight, int ph, int pw) {
-        return ConvShape.of(x.shape(), convWeight.shape(), blockOutput(x, convWeight, ph, pw));
     }
 
     // Convolution image by image (ConvKernels) when the batch has at least one image per thread;

@@ -87,8 +87,11 @@ final class ShiftedConvolution {
         return sh == 1 && sw == 1 && s.k() >= MIN_K && s.k() <= MAX_K && positions >= MIN_WEIGHT_POSITIONS;
     }
 
-    /** C planes of H x W zero-padded by (ph, pw) for a kh x kw window at stride 1. */
-    private record Padding(int c, int h, int w, int ph, int pw, int kh, int kw) {
+    /**
+     * C planes of H x W zero-padded by (ph, pw) for a kh x kw window at stride 1 (also the layout
+     * of ConvolutionBlock's padded images).
+     */
+    record Padding(int c, int h, int w, int ph, int pw, int kh, int kw) {
         int hp() {
             return h + 2 * ph;
         }
